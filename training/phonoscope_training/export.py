@@ -1,0 +1,197 @@
+"""ONNX export (opset 17, dynamic batch and time axes), PyTorch vs onnxruntime parity, latency, and the model card.
+
+ONNX contract: input `log_mel` float32 [batch, 1, time, 64] = the front end's raw log-Mel (no normalisation: that is
+inside the model); outputs `log_probs` [batch, 3] (log-softmax over ["normal", "mild", "moderate_severe"]) and
+`attention` [batch, 3, time', freq'] (per class, sums to 1 over the positions; freq' = 1 for the recurrent models).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import frontend
+from .data import CLASSES
+from .train import git_commit, load_model
+
+OPSET = 17
+MODELS_DIR = frontend.REPO_ROOT / "models"
+
+
+class _OnnxWrapper(nn.Module):
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, log_mel):
+        out = self.model(log_mel)
+        return out["log_probs"], out["attention"]
+
+
+def export_onnx(model: nn.Module, path: Path, n_mels: int = 64, example_frames: int = 936) -> Path:
+    model = model.eval().cpu()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    x = torch.zeros(1, 1, example_frames, n_mels)
+    torch.onnx.export(_OnnxWrapper(model), (x,), str(path), input_names=["log_mel"],
+                      output_names=["log_probs", "attention"], opset_version=OPSET, dynamo=False,
+                      dynamic_axes={"log_mel": {0: "batch", 2: "time"}, "log_probs": {0: "batch"},
+                                    "attention": {0: "batch", 2: "time_out"}})
+    return path
+
+
+def session(path: Path, threads: int = 2):
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+@torch.no_grad()
+def parity(model: nn.Module, onnx_path: Path, lengths=(936, 500, 250, 64, 17), batch: int = 2, seed: int = 0
+           ) -> float:
+    """Max |PyTorch - onnxruntime| over both outputs for random log-Mel-like inputs of several lengths."""
+    model = model.eval().cpu()
+    sess = session(onnx_path)
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for t in lengths:
+        x = (rng.normal(-8, 4, size=(batch, 1, t, 64))).astype(np.float32)
+        ref = model(torch.from_numpy(x))
+        got = sess.run(["log_probs", "attention"], {"log_mel": x})
+        for name, g in zip(["log_probs", "attention"], got):
+            r = ref[name].numpy()
+            if r.shape != g.shape:
+                raise AssertionError(f"{name} shape {g.shape} != {r.shape} at time {t}")
+            worst = max(worst, float(np.abs(r - g).max()))
+    return worst
+
+
+def latency_ms(onnx_path: Path, frames: int = 936, threads: int = 2, repeats: int = 20) -> dict:
+    sess = session(onnx_path, threads)
+    x = np.random.default_rng(0).normal(-8, 4, size=(1, 1, frames, 64)).astype(np.float32)
+    for _ in range(3):
+        sess.run(None, {"log_mel": x})
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        sess.run(None, {"log_mel": x})
+        times.append(1000 * (time.perf_counter() - t0))
+    return {"median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90)), "frames": frames,
+            "threads": threads, "repeats": repeats, "runtime": "onnxruntime " + __import__("onnxruntime").__version__,
+            "cpu": _cpu_name()}
+
+
+def _cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def cv_summary(metrics_path: Path | None) -> dict | None:
+    """The model card's compact CV block from a run's metrics.json."""
+    if not metrics_path or not Path(metrics_path).exists():
+        return None
+    m = json.loads(Path(metrics_path).read_text())
+    out = {"run": m["run"], "folds": m["folds"], "protocol": (
+        "5-fold CV by the manifest's fold column (folds are subject_group-disjoint); one model per fold trained on "
+        "the other 4 folds with a fixed schedule (no epoch selection on the reported fold); patients with "
+        "label_patient == unknown excluded. Recording level vs label_recording (murmur_not_audible -> normal); "
+        "patient level vs label_patient. ci95 = percentile bootstrap (1000) over the pooled out-of-fold units."),
+        "levels": {}}
+    for level, v in m["levels"].items():
+        out["levels"][level] = {
+            "uar_mean": round(v["uar_mean"], 4), "uar_std": round(v["uar_std"], 4),
+            "uar_per_fold": [round(v["per_fold"][str(f)]["uar"] if str(f) in v["per_fold"] else v["per_fold"][f]["uar"], 4)
+                             for f in m["folds"]],
+            "pooled_uar": round(v["pooled"]["uar"], 4), "pooled_uar_ci95": [round(x, 4) for x in v["pooled"]["ci95"]["uar"]],
+            "pooled_recall": [round(x, 4) for x in v["pooled"]["recall"]],
+            "pooled_recall_ci95": [[round(a, 4), round(b, 4)] for a, b in v["pooled"]["ci95"]["recall"]],
+            "pooled_auc_ovr": [round(x, 4) for x in v["pooled"]["auc_ovr"]],
+            "pooled_confusion": v["pooled"]["confusion"]}
+    return out
+
+
+def model_card(name: str, version: str, ckpt: dict, onnx_path: Path, aggregation: str, cv: dict | None,
+               latency: dict, max_abs_diff: float, notes: str = "") -> dict:
+    cfg = ckpt["config"]
+    if aggregation not in ("mean", "max_murmur"):
+        raise ValueError("aggregation must be 'mean' or 'max_murmur'")
+    freq_out = 1 if cfg["arch"] in ("lstm", "gru") else "floor(64/16)=4"
+    time_out = "time" if cfg["arch"] in ("lstm", "gru") else "floor(time/16)"
+    return {
+        "name": name,
+        "version": version,
+        "classes": CLASSES,
+        "frontend": frontend.params(),
+        "input": {"name": "log_mel", "dtype": "float32", "shape": ["batch", 1, "time", 64],
+                  "description": "raw natural-log Mel power from the front end (frontend.json), frames x Mel bins; "
+                                 "no normalisation (the model normalises internally). time >= min_frames."},
+        "outputs": [
+            {"name": "log_probs", "dtype": "float32", "shape": ["batch", 3],
+             "description": "log-softmax over classes; probabilities = exp(log_probs)"},
+            {"name": "attention", "dtype": "float32", "shape": ["batch", 3, time_out, freq_out],
+             "description": "per-class attention map over (time, frequency) cells of the last feature map; sums to "
+                            "1 over the cells for each class"}],
+        "windowing": {"window_frames": cfg["window_frames"], "hop_frames": cfg["hop_frames"],
+                      "min_frames": cfg["min_frames"], "short_input": "as_is", "pad": "wrap",
+                      "last_window": "align_end", "recording_rule": "mean"},
+        "windowing_description": (
+            f"Recording of n frames: if n <= {cfg['window_frames']}, run once at its own length (as_is), except "
+            f"n < {cfg['min_frames']} is first wrap-padded (tiled) to {cfg['min_frames']} frames. If n > "
+            f"{cfg['window_frames']}: windows of {cfg['window_frames']} frames starting at 0, {cfg['hop_frames']}, "
+            f"2*{cfg['hop_frames']}, ... while they fit, plus one last window ending at frame n (start n - "
+            f"{cfg['window_frames']}) if the grid does not already end there. Recording probabilities = mean over "
+            "windows of exp(log_probs). Verdict = argmax."),
+        "aggregation": aggregation,
+        "aggregation_description": {
+            "mean": "patient probabilities = mean of its recordings' probabilities",
+            "max_murmur": "patient probabilities = those of its recording with the lowest p(normal)"}[aggregation],
+        "verdict": "argmax of probabilities (recording or patient), class order as in classes",
+        "model": {"arch": cfg["arch"], "pooling": cfg["pooling"], "attention_activation": cfg["activation"],
+                  "kernel": cfg["kernel"], "n_params": ckpt["n_params"], "config": cfg},
+        "training": {
+            "data": "CirCor DigiScope v1.0.3 (PhysioNet 2022 public training set), shared subset: "
+                    "$PHONOSCOPE_DATA/circor/manifest.csv; patients with label_patient == unknown excluded",
+            "label": {"recording": "label_recording with murmur_not_audible -> normal",
+                      "patient": "label_patient"}[cfg["label"]],
+            "trained_folds": ckpt["trained_folds"], "epochs": ckpt["epochs_run"],
+            "balanced_upsampling": cfg["balanced"], "crop_frames": cfg["crop_frames"],
+            "seconds_per_epoch": ckpt.get("seconds_per_epoch"),
+            "licence_of_data": "ODC-BY 1.0 (cite Oliveira et al. 2022, Reyna et al. 2023, Goldberger et al. 2000)"},
+        "cv_metrics": cv,
+        "onnx": {"file": Path(onnx_path).name, "sha256": sha256(onnx_path), "bytes": Path(onnx_path).stat().st_size,
+                 "opset": OPSET, "parity_max_abs_diff_vs_pytorch": max_abs_diff, "latency_936_frames": latency},
+        "git_commit": ckpt.get("git_commit") or git_commit(),
+        "exported_at_commit": git_commit(),
+        "notes": notes,
+    }
+
+
+def export(checkpoint: Path, name: str, out_dir: Path | None = None, version: str = "0.1.0",
+           aggregation: str = "max_murmur", metrics_path: Path | None = None, notes: str = "") -> dict:
+    out_dir = Path(out_dir) if out_dir else MODELS_DIR
+    model, ckpt = load_model(checkpoint)
+    onnx_path = export_onnx(model, out_dir / f"{name}.onnx")
+    diff = parity(model, onnx_path)
+    if diff > 1e-4:
+        raise AssertionError(f"ONNX parity failed: max |diff| = {diff}")
+    lat = latency_ms(onnx_path, threads=int(os.environ.get("PHONOSCOPE_THREADS", "2")))
+    card = model_card(name, version, ckpt, onnx_path, aggregation, cv_summary(metrics_path), lat, diff, notes)
+    (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    return card

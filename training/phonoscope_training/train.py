@@ -1,0 +1,252 @@
+"""Training: random fixed-length crops (wrap-padded when shorter), optional balanced up-sampling, Adam, a fixed
+epoch schedule with cosine learning-rate decay (or, optionally, early stopping on an INNER validation fold), a tqdm
+progress bar and a JSON-lines run log. Never selects anything on the reported validation fold.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from . import data, frontend, metrics
+from .data import CLASSES, Recording
+from .models import build
+
+DEFAULTS = {
+    "arch": "cnn",  # cnn | lstm | gru
+    "pooling": "attention",  # attention | avg (global average pooling ablation)
+    "activation": "sigmoid",  # sigmoid | softmax (attention activation)
+    "kernel": 3,
+    "dropout": 0.2,
+    "label": "recording",  # training target: "recording" (label_recording, murmur_not_audible -> normal) | "patient"
+    "balanced": True,  # random over-sampling of the minority classes to the majority count, per epoch
+    "crop_frames": 250,  # 8 s training crops
+    "min_frames": 64,  # inference: shorter recordings are wrap-padded to this length
+    "window_frames": 936,
+    "hop_frames": 468,
+    "epochs": 8,
+    "batch_size": 32,
+    "lr": 1e-3,
+    "lr_final_fraction": 0.05,  # cosine decay from lr to lr * this over the whole schedule
+    "weight_decay": 0.0,
+    "seed": 0,
+    "val_fold": None,  # reported fold (None: train on every fold)
+    "inner_fold": None,  # early stopping on this inner fold (None: fixed schedule, the last epoch is kept)
+    "patience": 4,
+    "max_steps": None,  # stop after this many optimiser steps (tests)
+    "limit": None,  # use only this many training recordings per class (tests)
+}
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=frontend.REPO_ROOT, capture_output=True, text=True,
+                             timeout=10)
+        return out.stdout.strip() or "unknown"
+    except Exception:  # noqa: BLE001
+        return "unknown"
+
+
+def device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    torch.set_num_threads(int(os.environ.get("PHONOSCOPE_THREADS", "2")))
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def epoch_indices(targets: np.ndarray, balanced: bool, rng: np.random.Generator) -> np.ndarray:
+    """One epoch's sample order; an epoch has as many samples as there are training recordings.
+
+    balanced (random over-sampling of the minority classes): every present class gets an equal share of the epoch;
+    within a class, whole shuffled passes over its recordings first, the remainder drawn without replacement (so a
+    minority recording appears several times per epoch, a majority-class recording at most once).
+    """
+    if not balanced:
+        return rng.permutation(len(targets))
+    classes = [np.flatnonzero(targets == k) for k in range(len(CLASSES))]
+    classes = [c for c in classes if len(c)]
+    share = -(-len(targets) // len(classes))
+    out = []
+    for c in classes:
+        reps, rest = divmod(share, len(c))
+        out.extend(rng.permutation(c) for _ in range(reps))
+        out.append(rng.choice(c, rest, replace=False))
+    return rng.permutation(np.concatenate(out))[:len(targets)]
+
+
+class JsonLog:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.f = open(path, "a")
+
+    def __call__(self, event: str, **kw):
+        kw = {"event": event, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **kw}
+        self.f.write(json.dumps(kw) + "\n")
+        self.f.flush()
+
+    def close(self):
+        self.f.close()
+
+
+@torch.no_grad()
+def predict_recording(model, feats: np.ndarray, cfg: dict, dev: torch.device) -> np.ndarray:
+    """Recording probabilities by the model card's windowing: mean of the windows' exp(log_probs)."""
+    wins = data.inference_windows(len(feats), cfg["window_frames"], cfg["hop_frames"], cfg["min_frames"])
+    batch = np.stack([data.wrap_pad(feats[s:e], n) for s, e, n in wins])[:, None]
+    out = model(torch.from_numpy(batch).to(dev))
+    return out["log_probs"].exp().mean(dim=0).cpu().numpy()
+
+
+def predict(model, recs: list[Recording], feats: dict, cfg: dict, dev: torch.device, progress: bool = False
+            ) -> list[dict]:
+    model.eval()
+    rows = []
+    for r in tqdm(recs, desc="predict", disable=not progress, leave=False, mininterval=5):
+        p = predict_recording(model, feats[r.file], cfg, dev)
+        rows.append({"file": r.file, "patient_id": r.patient_id, "subject_group": r.subject_group,
+                     "location": r.location, "fold": r.fold, "label_patient": r.label_patient,
+                     "label_recording": r.label_recording, "n_frames": int(len(feats[r.file])),
+                     "probs": [float(x) for x in p]})
+    return rows
+
+
+def inner_score(rows: list[dict]) -> float:
+    """Model-selection score on the inner fold: patient-level UAR (mean aggregation) against label_patient."""
+    from .evaluate import patient_level
+    y, p = patient_level(rows, "mean")
+    return metrics.uar(y, p.argmax(1))
+
+
+def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: dict | None = None,
+          progress: bool = True) -> dict:
+    """Train one model; writes out_dir/{log.jsonl, model.pt, predictions.json (when val_fold is set)}."""
+    cfg = {**DEFAULTS, **cfg}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log = JsonLog(out_dir / "log.jsonl")
+    seed_everything(cfg["seed"])
+    rng = np.random.default_rng(cfg["seed"])
+    dev = device()
+
+    recs = recs if recs is not None else data.read_manifest()
+    if cfg["val_fold"] is None:
+        train_recs, inner, val = [r for r in recs if r.fold != cfg["inner_fold"]], \
+            [r for r in recs if r.fold == cfg["inner_fold"]], []
+        data.check_no_group_leak(train_recs, inner)
+    else:
+        train_recs, inner, val = data.split(recs, cfg["val_fold"], cfg["inner_fold"])
+    if cfg["limit"]:
+        keep = []
+        for k in range(len(CLASSES)):
+            keep += [r for r in train_recs if r.target(cfg["label"]) == k][:cfg["limit"]]
+        train_recs = keep
+    feats = feats if feats is not None else data.load_features(train_recs + inner + val, progress=progress)
+    targets = np.array([r.target(cfg["label"]) for r in train_recs])
+    x_train = [feats[r.file] for r in train_recs]
+
+    model = build(cfg).to(dev)
+    n_params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    steps_per_epoch = math.ceil(len(epoch_indices(targets, cfg["balanced"], np.random.default_rng(0)))
+                                / cfg["batch_size"])
+    total_steps = steps_per_epoch * cfg["epochs"]
+    if cfg["max_steps"]:
+        total_steps = min(total_steps, cfg["max_steps"])
+    lr_min = cfg["lr"] * cfg["lr_final_fraction"]
+
+    def lr_at(step):
+        return lr_min + 0.5 * (cfg["lr"] - lr_min) * (1 + math.cos(math.pi * min(step / max(total_steps, 1), 1.0)))
+
+    log("start", config=cfg, n_params=n_params, device=str(dev), threads=torch.get_num_threads(),
+        host=platform.node(), git_commit=git_commit(), n_train=len(train_recs), n_inner=len(inner), n_val=len(val),
+        train_class_counts=np.bincount(targets, minlength=3).tolist(), steps_per_epoch=steps_per_epoch)
+    step, best, best_state, best_epoch, since_best = 0, -1.0, None, None, 0
+    epoch_seconds = []
+    for epoch in range(1, cfg["epochs"] + 1):
+        model.train()
+        t0 = time.time()
+        order = epoch_indices(targets, cfg["balanced"], rng)
+        losses, correct, seen = [], 0, 0
+        bar = tqdm(range(0, len(order), cfg["batch_size"]), desc=f"epoch {epoch}/{cfg['epochs']}",
+                   disable=not progress, mininterval=10 if not os.isatty(2) else 0.1)
+        for b in bar:
+            idx = order[b:b + cfg["batch_size"]]
+            if len(idx) < 2:  # BatchNorm needs two examples
+                continue
+            xb = np.stack([data.random_crop(x_train[i], cfg["crop_frames"], rng) for i in idx])[:, None]
+            yb = torch.from_numpy(targets[idx]).to(dev)
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step)
+            out = model(torch.from_numpy(xb).to(dev))
+            loss = torch.nn.functional.nll_loss(out["log_probs"], yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            losses.append(loss.item())
+            correct += int((out["log_probs"].argmax(1) == yb).sum())
+            seen += len(idx)
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", refresh=False)
+            if cfg["max_steps"] and step >= cfg["max_steps"]:
+                break
+        seconds = time.time() - t0
+        epoch_seconds.append(seconds)
+        rec = {"epoch": epoch, "loss": float(np.mean(losses)) if losses else None, "steps": step,
+               "train_acc": correct / max(1, seen),
+               "seconds": round(seconds, 2), "lr": lr_at(step)}
+        if inner:
+            score = inner_score(predict(model, inner, feats, cfg, dev))
+            rec["inner_patient_uar"] = score
+            if score > best:
+                best, best_epoch, since_best = score, epoch, 0
+                best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            else:
+                since_best += 1
+        log("epoch", **rec)
+        if progress:
+            tqdm.write(json.dumps(rec))
+        if cfg["max_steps"] and step >= cfg["max_steps"]:
+            break
+        if inner and since_best >= cfg["patience"]:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    ckpt = {"config": cfg, "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "classes": CLASSES,
+            "frontend": frontend.params(), "trained_folds": sorted({r.fold for r in train_recs}),
+            "inner_fold": cfg["inner_fold"], "best_epoch": best_epoch or len(epoch_seconds),
+            "epochs_run": len(epoch_seconds), "git_commit": git_commit(), "n_params": n_params,
+            "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None}
+    torch.save(ckpt, out_dir / "model.pt")
+    result = {k: ckpt[k] for k in ("trained_folds", "best_epoch", "epochs_run", "n_params", "seconds_per_epoch")}
+    if val:
+        rows = predict(model, val, feats, cfg, dev, progress=progress)
+        (out_dir / "predictions.json").write_text(json.dumps(rows))
+        from .evaluate import patient_level, recording_level
+        yr, pr = recording_level(rows)
+        yp, pp = patient_level(rows, "mean")
+        result["val_recording_uar"] = metrics.uar(yr, pr.argmax(1))
+        result["val_patient_uar_mean"] = metrics.uar(yp, pp.argmax(1))
+    log("end", **result)
+    log.close()
+    return result
+
+
+def load_model(path: Path):
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    model = build(ckpt["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    return model, ckpt

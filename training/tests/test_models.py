@@ -1,0 +1,86 @@
+import pytest
+import torch
+
+from phonoscope_training.models import build
+
+
+def _randomise_attention(model):
+    torch.manual_seed(1)
+    for p in model.head.att.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+
+
+@pytest.mark.parametrize("frames,t_out", [(936, 58), (250, 15), (64, 4), (17, 1)])
+def test_cnn_shapes(frames, t_out):
+    m = build({"arch": "cnn"}).eval()
+    out = m(torch.randn(2, 1, frames, 64))
+    assert out["log_probs"].shape == (2, 3)
+    assert out["attention"].shape == (2, 3, t_out, 4)
+
+
+def test_cnn_size_about_1m_params():
+    n = sum(p.numel() for p in build({"arch": "cnn"}).parameters())
+    assert 0.9e6 < n < 1.1e6
+
+
+@pytest.mark.parametrize("cfg", [{"arch": "cnn"}, {"arch": "cnn", "activation": "softmax"},
+                                 {"arch": "cnn", "pooling": "avg"}])
+def test_cnn_attention_normalised_and_log_probs(cfg):
+    m = build(cfg).eval()
+    if m.head.att is not None:
+        _randomise_attention(m)
+    out = m(torch.randn(3, 1, 300, 64) * 4 - 8)
+    att = out["attention"]
+    assert torch.allclose(att.sum(dim=(2, 3)), torch.ones(3, 3), atol=1e-5)
+    assert (att >= 0).all()
+    assert torch.allclose(out["log_probs"].exp().sum(1), torch.ones(3), atol=1e-5)
+    if cfg.get("pooling") != "avg":
+        # with non-zero attention weights the map is not uniform
+        assert att.std() > 0
+        # clamping to [0.1, 0.9] bounds the ratio between the largest and smallest weight by 9
+        ratio = att.amax(dim=(2, 3)) / att.amin(dim=(2, 3))
+        assert (ratio <= 9.0 + 1e-4).all()
+    else:
+        assert torch.allclose(att, torch.full_like(att, 1 / (18 * 4)))
+
+
+def test_attention_starts_uniform():
+    m = build({"arch": "cnn"}).eval()
+    att = m(torch.randn(1, 1, 160, 64))["attention"]
+    assert torch.allclose(att, torch.full_like(att, 1 / (10 * 4)))
+
+
+def test_pooled_output_is_attention_weighted_sum():
+    m = build({"arch": "cnn"}).eval()
+    _randomise_attention(m)
+    x = torch.randn(2, 1, 128, 64)
+    feats = m.blocks(m.bn0(x.transpose(1, 3)).transpose(1, 3))
+    cla = m.head.cla(feats)
+    att = m(x)["attention"]
+    expected = torch.log_softmax((cla * att).sum(dim=(2, 3)), dim=1)
+    assert torch.allclose(m(x)["log_probs"], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru"])
+def test_rnn_shapes_and_normalisation(arch):
+    m = build({"arch": arch, "hidden": (16, 32, 16)}).eval()
+    _randomise_attention(m)
+    out = m(torch.randn(2, 1, 50, 64))
+    assert out["log_probs"].shape == (2, 3)
+    assert out["attention"].shape == (2, 3, 50, 1)
+    assert torch.allclose(out["attention"].sum(dim=(2, 3)), torch.ones(2, 3), atol=1e-5)
+
+
+def test_rnn_paper_sizes():
+    m = build({"arch": "lstm"})
+    assert [r.hidden_size for r in m.rnns] == [256, 1024, 256]
+    assert m.rnns[0].input_size == 64
+
+
+def test_input_normalisation_inside_model():
+    """A constant offset of the log-Mel input is absorbed by bn0 (training mode statistics)."""
+    m = build({"arch": "cnn", "dropout": 0.0}).train()
+    x = torch.randn(4, 1, 64, 64)
+    a = m(x)["log_probs"]
+    b = m(x + 10.0)["log_probs"]
+    assert torch.allclose(a, b, atol=1e-4)

@@ -1,0 +1,66 @@
+"""End to end on a handful of real recordings: 2 training steps, evaluation, ONNX export, parity, model card."""
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from phonoscope_training import data, export
+from phonoscope_training.train import load_model, train
+
+
+@pytest.fixture(scope="module")
+def tiny_run(recordings, tmp_path_factory):
+    picked = []
+    for fold in (1, 2):
+        for c in data.CLASSES:
+            picked += [r for r in recordings if r.fold == fold and r.label_patient == c][:2]
+    picked += [r for r in recordings if r.fold == 0][:4]
+    out = tmp_path_factory.mktemp("run") / "fold0"
+    res = train({"val_fold": 0, "max_steps": 2, "batch_size": 4, "epochs": 1}, out, recs=picked, progress=False)
+    return out, res
+
+
+def test_tiny_training_run(tiny_run):
+    out, res = tiny_run
+    events = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events][0] == "start" and events[-1]["event"] == "end"
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert epochs and epochs[-1]["steps"] == 2 and np.isfinite(epochs[-1]["loss"])
+    rows = json.loads((out / "predictions.json").read_text())
+    assert len(rows) == 4 and all(r["fold"] == 0 for r in rows)
+    assert all(abs(sum(r["probs"]) - 1) < 1e-5 for r in rows)
+    model, ckpt = load_model(out / "model.pt")
+    assert ckpt["trained_folds"] == [1, 2]
+    # the two steps changed the attention branch away from its zero initialisation
+    assert model.head.att.weight.abs().sum() > 0
+
+
+def test_export_parity_and_card(tiny_run, tmp_path):
+    out, _ = tiny_run
+    card = export.export(out / "model.pt", "tiny", tmp_path, aggregation="max_murmur")
+    path = tmp_path / "tiny.onnx"
+    m = onnx.load(str(path))
+    assert m.opset_import[0].version >= 17
+    assert [i.name for i in m.graph.input] == ["log_mel"]
+    assert [o.name for o in m.graph.output] == ["log_probs", "attention"]
+    dims = m.graph.input[0].type.tensor_type.shape.dim
+    assert dims[2].dim_param and dims[3].dim_value == 64  # dynamic time, 64 Mel bins
+    assert card["onnx"]["parity_max_abs_diff_vs_pytorch"] <= 1e-4
+    model, _ = load_model(out / "model.pt")
+    assert export.parity(model, path, lengths=(936, 123, 64)) <= 1e-4
+    saved = json.loads((tmp_path / "tiny.json").read_text())
+    assert saved["windowing"] == {"window_frames": 936, "hop_frames": 468, "min_frames": 64, "short_input": "as_is",
+                                  "pad": "wrap", "last_window": "align_end", "recording_rule": "mean"}
+    assert saved["aggregation"] == "max_murmur" and saved["classes"] == data.CLASSES
+    assert saved["frontend"]["n_mels"] == 64 and saved["onnx"]["sha256"] == export.sha256(path)
+    # the ONNX graph runs on raw log-Mel of a real recording
+    sess = export.session(path)
+    feats = data.cached_features(data.read_manifest()[0].path)[:936][None, None]
+    lp, att = sess.run(None, {"log_mel": feats.astype(np.float32)})
+    assert np.allclose(np.exp(lp).sum(1), 1, atol=1e-5)
+    assert np.allclose(att.sum(axis=(2, 3)), 1, atol=1e-4)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(feats))["log_probs"].numpy()
+    assert np.abs(ref - lp).max() <= 1e-4
