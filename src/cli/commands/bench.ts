@@ -1,0 +1,67 @@
+import type { Command } from 'commander'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { circorDir } from '../../core/data'
+import { computeFeatures } from '../../core/dsp/features'
+import { InputError } from '../../core/errors'
+import { runCommand } from '../run'
+import { runPythonModule } from '../python'
+
+interface Throughput {
+  files: number
+  audio_s: number
+  compute_s: number
+}
+
+/** The first `count` recordings of the CirCor manifest, a fixed and reproducible selection. */
+function corpusFiles(count: number): string[] {
+  const dir = circorDir()
+  let manifest: string
+  try {
+    manifest = readFileSync(join(dir, 'manifest.csv'), 'utf8')
+  } catch {
+    throw new InputError(dir, 'CirCor manifest not found: set PHONOSCOPE_DATA (see README.md)')
+  }
+  const [header, ...rows] = manifest.trim().split('\n')
+  const pathColumn = header!.split(',').indexOf('path')
+  return rows.slice(0, count).map((row) => join(dir, row.split(',')[pathColumn]!))
+}
+
+/** Seconds to compute the features of every file, after one warm-up (WebAssembly compilation, JIT). */
+async function benchTypeScript(files: string[]): Promise<number> {
+  await computeFeatures(files[0]!)
+  const start = performance.now()
+  for (const file of files) await computeFeatures(file)
+  return (performance.now() - start) / 1000
+}
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks that print figures (no pass/fail)')
+  bench
+    .command('frontend')
+    .description('decode + resample + log-Mel throughput: TypeScript vs librosa on the same recordings, one core each')
+    .option('--files <n>', 'how many CirCor recordings (the manifest order)', '200')
+    .option('--json', 'print one JSON object')
+    .action((options: { files: string; json?: boolean }) =>
+      runCommand(async () => {
+        const files = corpusFiles(Number(options.files))
+        process.stderr.write(`front-end bench on ${files.length} CirCor recordings...\n`)
+        const python = JSON.parse(await runPythonModule('bench_frontend', [], files.join('\n') + '\n')) as Throughput
+        const typescriptSeconds = await benchTypeScript(files)
+        const result = {
+          files: files.length,
+          audio_s: python.audio_s,
+          typescript_x_realtime: python.audio_s / typescriptSeconds,
+          librosa_x_realtime: python.audio_s / python.compute_s,
+          ratio_typescript_over_librosa: python.compute_s / typescriptSeconds,
+        }
+        if (options.json) return void console.log(JSON.stringify(result))
+        console.log(`recordings            ${result.files} (${(result.audio_s / 3600).toFixed(2)} h of audio)`)
+        console.log(`TypeScript front end  ${result.typescript_x_realtime.toFixed(0)} x real time (1 core)`)
+        console.log(`librosa front end     ${result.librosa_x_realtime.toFixed(0)} x real time (1 thread)`)
+        console.log(
+          `ratio TS / librosa    ${result.ratio_typescript_over_librosa.toFixed(2)} (goal >= 1.0; TS goal >= 1000x)`,
+        )
+      }),
+    )
+}

@@ -1,0 +1,22 @@
+import { Command } from 'commander'
+import pkg from '../../package.json'
+import { registerBench } from './commands/bench'
+import { registerFeatures } from './commands/features'
+
+const program = new Command()
+  .name('phonoscope')
+  .description(
+    'Phonoscope: heart-sound spectrograms and explainable murmur grading (decision support, not a diagnosis).',
+  )
+  .version(pkg.version)
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 ok, 1 internal error, 2 bad input (the message names the file and the problem).',
+  )
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+
+registerFeatures(program)
+registerBench(program)
+
+await program.parseAsync()

@@ -1,0 +1,65 @@
+import { open, type FileHandle } from 'node:fs/promises'
+import type { Samples } from './types'
+
+const HEADER_BYTES = 44
+
+/**
+ * Writes mono 16-bit PCM WAV as samples arrive. The header's sizes are rewritten on every flush, so the file on
+ * disk is a valid WAV of everything flushed so far (what the crash-safe recorder relies on).
+ */
+export class WavWriter {
+  private frames = 0
+
+  private constructor(
+    private readonly file: FileHandle,
+    readonly sampleRate: number,
+  ) {}
+
+  static async create(path: string, sampleRate: number): Promise<WavWriter> {
+    const writer = new WavWriter(await open(path, 'w'), sampleRate)
+    await writer.writeHeader()
+    return writer
+  }
+
+  get framesWritten(): number {
+    return this.frames
+  }
+
+  async append(samples: Samples): Promise<void> {
+    const pcm = Buffer.alloc(samples.length * 2)
+    for (let i = 0; i < samples.length; i++) {
+      pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32768))), i * 2)
+    }
+    await this.file.write(pcm, 0, pcm.length, HEADER_BYTES + this.frames * 2)
+    this.frames += samples.length
+  }
+
+  /** Makes everything appended so far durable and readable: header sizes updated, then fsync. */
+  async flush(): Promise<void> {
+    await this.writeHeader()
+    await this.file.sync()
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    await this.file.close()
+  }
+
+  private async writeHeader(): Promise<void> {
+    const dataBytes = this.frames * 2
+    const h = Buffer.alloc(HEADER_BYTES)
+    h.write('RIFF', 0, 'latin1')
+    h.writeUInt32LE(36 + dataBytes, 4)
+    h.write('WAVEfmt ', 8, 'latin1')
+    h.writeUInt32LE(16, 16)
+    h.writeUInt16LE(1, 20) // PCM
+    h.writeUInt16LE(1, 22) // mono
+    h.writeUInt32LE(this.sampleRate, 24)
+    h.writeUInt32LE(this.sampleRate * 2, 28)
+    h.writeUInt16LE(2, 32)
+    h.writeUInt16LE(16, 34)
+    h.write('data', 36, 'latin1')
+    h.writeUInt32LE(dataBytes, 40)
+    await this.file.write(h, 0, HEADER_BYTES, 0)
+  }
+}
