@@ -31,31 +31,48 @@ function parseStreamInfo(head: Buffer, path: string): AudioInfo {
  */
 function toMono(channelData: Float32Array[], samples: number, bitsPerSample: number): Float64Array {
   const full = 2 ** (bitsPerSample - 1)
+  const scale = full - 1
   const out = new Float64Array(samples)
   for (const channel of channelData) {
-    for (let i = 0; i < samples; i++) out[i]! += Math.round(channel[i]! * (full - 1)) / full
+    for (let i = 0; i < samples; i++) out[i] = out[i]! + Math.round(channel[i]! * scale) / full
   }
   if (channelData.length > 1) for (let i = 0; i < samples; i++) out[i]! /= channelData.length
   return out
 }
 
+/**
+ * Idle decoders, reused: instantiating the WebAssembly module costs more than decoding a short recording. A decoder
+ * that met an error is freed rather than returned.
+ */
+const idle: FLACDecoder[] = []
+
+async function acquireDecoder(): Promise<FLACDecoder> {
+  const decoder = idle.pop() ?? new FLACDecoder()
+  await decoder.ready
+  return decoder
+}
+
 async function* monoChunks(file: FileHandle, path: string, fileSize: number): AsyncGenerator<Samples> {
-  const decoder = new FLACDecoder()
+  const decoder = await acquireDecoder()
   let decoded = 0
+  let clean = false
   try {
-    await decoder.ready
     const block = Buffer.alloc(READ_BLOCK)
     for (let position = 0; position < fileSize;) {
       const { bytesRead } = await file.read(block, 0, block.length, position)
       if (bytesRead === 0) break
       position += bytesRead
-      const result = await decoder.decode(new Uint8Array(block.subarray(0, bytesRead)))
+      const result = await decoder.decode(block.subarray(0, bytesRead))
       yield* checked(result)
     }
     yield* checked(await decoder.flush())
     if (decoded === 0) throw new InputError(path, 'no audio samples')
+    clean = true
   } finally {
-    decoder.free()
+    if (clean) {
+      await decoder.reset()
+      idle.push(decoder)
+    } else decoder.free()
     await file.close()
   }
 
