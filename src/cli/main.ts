@@ -1,6 +1,8 @@
 import { Command } from 'commander'
 import pkg from '../../package.json'
 import { registerBench } from './commands/bench'
+import { registerClassify } from './commands/classify'
+import { registerEvaluate } from './commands/evaluate'
 import { registerFeatures } from './commands/features'
 
 const program = new Command()
@@ -17,6 +19,8 @@ const program = new Command()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
 
 registerFeatures(program)
+registerClassify(program)
+registerEvaluate(program)
 registerBench(program)
 
 await program.parseAsync()

@@ -1,12 +1,20 @@
-// The inference host: an Electron utilityProcess started by the main process (src/main/index.ts).
-// It will own the one long-lived onnxruntime-node session (src/core/model) and run window inference
-// off the main thread. For now it only answers the handshake, so main knows the process is up.
+// The inference host of the app: an Electron utilityProcess started by the main process (src/main/index.ts). It holds
+// the one long-lived onnxruntime-node session and runs window inference off the main thread, speaking the protocol
+// of src/core/api/inference.ts (the same one the CLI's child-process host speaks). The CPU memory arena is off here,
+// so memory goes back to the system between analyses in a long-running desktop app.
+import type { HostMessage, HostRequest } from '../core/api/inference'
+import { INFERENCE_PROTOCOL_VERSION } from '../core/api/inference'
+import { serveInference } from '../core/model/host'
 
-export type HostRequest = { type: 'hello' }
-export type HostMessage = { type: 'ready'; pid: number }
+export type { HostMessage, HostRequest }
 
 const port = process.parentPort
 
-port.on('message', ({ data }: { data: HostRequest }) => {
-  if (data.type === 'hello') port.postMessage({ type: 'ready', pid: process.pid } satisfies HostMessage)
-})
+serveInference(
+  {
+    post: (message: HostMessage) => port.postMessage(message),
+    onMessage: (handler) => port.on('message', ({ data }: { data: HostRequest }) => handler(data)),
+  },
+  { cpuMemArena: false },
+)
+port.postMessage({ type: 'ready', pid: process.pid, protocol: INFERENCE_PROTOCOL_VERSION } satisfies HostMessage)

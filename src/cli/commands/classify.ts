@@ -1,0 +1,223 @@
+import type { Command } from 'commander'
+import { writeFileSync } from 'node:fs'
+import { basename, extname } from 'node:path'
+import type { ModelInfo } from '../../core/api/inference'
+import { recordingAttention } from '../../core/analysis/attention'
+import { classifyFeatures, modelSummary, sessionVerdict, type RecordingResult } from '../../core/analysis/classify'
+import { attentionPng } from '../../core/analysis/png'
+import { recordingFeatures, type RecordingFeatures } from '../../core/analysis/recording'
+import { defaultModelPath, CLASSES } from '../../core/model/card'
+import { InferenceClient } from '../../core/model/client'
+import { parseProvider } from '../../core/model/providers'
+import { InputError, isInputError } from '../../core/errors'
+import { EXIT, runCommand } from '../run'
+
+export interface InferenceCliOptions {
+  model?: string
+  provider?: string
+  threads?: string
+}
+
+export function positiveInt(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n <= 0) throw new InputError(option, `must be a positive integer, not "${value}"`)
+  return n
+}
+
+/** Starts the inference host with the model and provider options, and logs which provider runs (stderr). */
+export async function startInference(
+  options: InferenceCliOptions,
+): Promise<{ client: InferenceClient; info: ModelInfo }> {
+  const client = new InferenceClient({
+    modelPath: options.model ?? defaultModelPath(),
+    provider: parseProvider(options.provider),
+    threads: positiveInt(options.threads, '--threads'),
+  })
+  try {
+    const info = await client.start()
+    process.stderr.write(
+      `phonoscope: model ${info.name} ${info.version} (${info.sha256.slice(0, 12)}), provider ${info.providerNote}, ${info.threads} thread(s)\n`,
+    )
+    return { client, info }
+  } catch (error) {
+    await client.close()
+    throw error
+  }
+}
+
+const round = (v: number, digits = 6) => Number(v.toFixed(digits))
+
+/** The --json shape of one recording. */
+export function recordingJson(result: RecordingResult, info: ModelInfo) {
+  return {
+    file: result.file,
+    duration_s: round(result.duration_s, 3),
+    frames: result.frames,
+    windows: result.windows.map((w) => ({
+      index: w.index,
+      start_s: round(w.start_s, 3),
+      end_s: round(w.end_s, 3),
+      start_frame: w.start_frame,
+      end_frame: w.end_frame,
+      kind: w.kind,
+      padded: w.padded,
+      input_frames: w.input_frames,
+      probabilities: w.probabilities,
+      verdict: w.verdict,
+      attention: {
+        shape: [w.attention.classes, w.attention.time, w.attention.freq],
+        data: Array.from({ length: w.attention.classes }, (_, c) =>
+          Array.from({ length: w.attention.time }, (_, t) =>
+            Array.from(
+              w.attention.data.subarray(
+                (c * w.attention.time + t) * w.attention.freq,
+                (c * w.attention.time + t + 1) * w.attention.freq,
+              ),
+              (v) => round(v, 7),
+            ),
+          ),
+        ),
+      },
+    })),
+    probabilities: result.probabilities,
+    verdict: result.verdict,
+    model: modelSummary(info),
+    provider: info.provider,
+  }
+}
+
+function attentionTarget(out: string, file: string, several: boolean): string {
+  if (!several) return out
+  const ext = extname(out)
+  return `${out.slice(0, out.length - ext.length)}-${basename(file, extname(file))}${ext}`
+}
+
+function writeAttention(out: string, features: RecordingFeatures, result: RecordingResult): void {
+  const ext = extname(out).toLowerCase()
+  if (ext !== '.png' && ext !== '.json') throw new InputError('--attention', 'the output must end in .png or .json')
+  const windows = result.windows.map((w) => ({
+    plan: {
+      index: w.index,
+      start: w.start_frame,
+      end: w.end_frame,
+      length: w.input_frames,
+      kind: w.kind,
+      padded: w.padded,
+    },
+    attention: w.attention,
+  }))
+  const grid = recordingAttention(windows, features.frames, features.nMels)
+  const cls = CLASSES.indexOf(result.verdict)
+  const size = features.frames * features.nMels
+  if (ext === '.png') {
+    writeFileSync(
+      out,
+      attentionPng(features.data, grid.subarray(cls * size, (cls + 1) * size), features.frames, features.nMels),
+    )
+  } else {
+    const rows = (data: Float32Array) =>
+      Array.from({ length: features.frames }, (_, f) =>
+        Array.from(data.subarray(f * features.nMels, (f + 1) * features.nMels), (v) => round(v, 7)),
+      )
+    const json = {
+      file: result.file,
+      verdict: result.verdict,
+      frames: features.frames,
+      n_mels: features.nMels,
+      description:
+        "grid[class][frame][mel]: each window's attention map resampled to the spectrogram grid (nearest cell), averaged where windows overlap",
+      classes: CLASSES,
+      grid: Object.fromEntries(CLASSES.map((c, i) => [c, rows(grid.subarray(i * size, (i + 1) * size))])),
+    }
+    writeFileSync(out, JSON.stringify(json))
+  }
+  process.stderr.write(`${out}: attention of "${result.verdict}" over ${features.frames} x ${features.nMels}\n`)
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`.padStart(7)
+
+function printTable(result: RecordingResult): void {
+  console.log(`${result.file}  ${result.duration_s.toFixed(2)} s, ${result.windows.length} window(s)`)
+  console.log(
+    `  ${'window'.padEnd(22)} ${'normal'.padStart(7)} ${'mild'.padStart(7)} ${'mod/sev'.padStart(7)}  verdict`,
+  )
+  for (const w of result.windows) {
+    const span = `${w.start_s.toFixed(1)}-${w.end_s.toFixed(1)} s ${w.kind}`
+    const p = w.probabilities
+    console.log(`  ${span.padEnd(22)} ${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${w.verdict}`)
+  }
+  const p = result.probabilities
+  console.log(
+    `  ${'recording'.padEnd(22)} ${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${result.verdict}`,
+  )
+}
+
+export function registerClassify(program: Command): void {
+  program
+    .command('classify')
+    .description('grade murmurs in recordings: windows, probabilities, verdicts and attention (decision support only)')
+    .argument('<audio...>', 'WAV or FLAC files (several: also a session verdict over them)')
+    .option('--model <path>', 'ONNX model with its card beside it (default: models/phonoscope-cnn-att.onnx)')
+    .option('--json', 'print JSON: one object per file (an array when several files)')
+    .option('--attention <out>', 'write the attention map: OUT.png (spectrogram + attention) or OUT.json (grid)')
+    .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu (falls back to cpu)', 'auto')
+    .option('--hop-frames <n>', "hop between windows in frames (default: the model card's)")
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: 2 or the number of cores if fewer)')
+    .option('--session', 'with --json: print {recordings, session} including the session verdict')
+    .action(
+      (
+        files: string[],
+        options: InferenceCliOptions & { json?: boolean; attention?: string; hopFrames?: string; session?: boolean },
+      ) =>
+        runCommand(async () => {
+          const hop = positiveInt(options.hopFrames, '--hop-frames')
+          if (options.attention && !/\.(png|json)$/i.test(options.attention)) {
+            throw new InputError('--attention', 'the output must end in .png or .json')
+          }
+          const { client, info } = await startInference(options)
+          const results: RecordingResult[] = []
+          let badInput = false
+          try {
+            for (const file of files) {
+              try {
+                const features = await recordingFeatures(file, info.card.frontend)
+                const result = await classifyFeatures(features, info.card, client, hop)
+                results.push(result)
+                if (options.attention)
+                  writeAttention(attentionTarget(options.attention, file, files.length > 1), features, result)
+                if (!options.json) printTable(result)
+              } catch (error) {
+                if (!isInputError(error) || files.length === 1) throw error
+                badInput = true
+                process.stderr.write(`phonoscope: ${error.message}\n`)
+              }
+            }
+          } finally {
+            await client.close()
+          }
+          const session = results.length > 1 ? sessionVerdict(results, info.card.aggregation) : undefined
+          if (options.json) {
+            const objects = results.map((r) => recordingJson(r, info))
+            const out = options.session
+              ? { recordings: objects, session }
+              : objects.length === 1 && files.length === 1
+                ? objects[0]
+                : objects
+            console.log(JSON.stringify(out))
+          } else {
+            if (session) {
+              const p = session.probabilities
+              const by = session.decided_by ? ` (decided by ${basename(session.decided_by)})` : ''
+              console.log(
+                `session (${session.recordings} recordings, ${session.rule})  ${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${session.verdict}${by}`,
+              )
+            }
+            console.log(
+              `model ${info.name} ${info.version}, provider ${info.provider}. Decision support, not a diagnosis.`,
+            )
+          }
+          if (badInput) process.exitCode = EXIT.badInput
+        }),
+    )
+}

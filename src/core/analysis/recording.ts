@@ -1,0 +1,48 @@
+import { openAudio } from '../audio/decode'
+import { resampleStream } from '../audio/resample'
+import type { Samples } from '../audio/types'
+import { LogMelStream } from '../dsp/logmel'
+import type { FrontendParams } from '../dsp/params'
+import { InputError } from '../errors'
+
+/** A recording's log-Mel matrix [frames, nMels] and how long it is. */
+export interface RecordingFeatures {
+  path: string
+  frames: number
+  nMels: number
+  data: Float32Array
+  durationS: number
+  sampleRate: number
+}
+
+/** Decode -> mono -> resample -> log-Mel with the card's front end (src/core/dsp), counting the source samples. */
+export async function recordingFeatures(path: string, params: FrontendParams): Promise<RecordingFeatures> {
+  const audio = await openAudio(path)
+  let samples = 0
+  async function* counted(): AsyncGenerator<Samples> {
+    for await (const chunk of audio.chunks) {
+      samples += chunk.length
+      yield chunk
+    }
+  }
+  const stream = new LogMelStream(params)
+  const parts: Float32Array[] = []
+  let frames = 0
+  for await (const chunk of resampleStream(counted(), audio.info.sampleRate, params.sample_rate)) {
+    const block = stream.push(chunk)
+    if (block.frames === 0) continue
+    parts.push(block.data)
+    frames += block.frames
+  }
+  const data = new Float32Array(frames * params.n_mels)
+  let at = 0
+  for (const part of parts) {
+    data.set(part, at)
+    at += part.length
+  }
+  const durationS = samples / audio.info.sampleRate
+  if (frames === 0) {
+    throw new InputError(path, `too short to analyse (${durationS.toFixed(3)} s: not one ${params.n_fft}-sample frame)`)
+  }
+  return { path, frames, nMels: params.n_mels, data, durationS, sampleRate: audio.info.sampleRate }
+}

@@ -1,0 +1,91 @@
+/**
+ * The inference host's message protocol: one typed vocabulary for every transport (the Electron utilityProcess of
+ * the app, the child process of the CLI and the server, an in-process port in tests). The host holds one
+ * onnxruntime session; requests are answered in order, each reply carries the request's id.
+ */
+import type { ModelCard } from '../model/card'
+
+export const INFERENCE_PROTOCOL_VERSION = 1
+
+/** Execution providers Phonoscope knows how to ask onnxruntime-node for. */
+export const PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const
+export type ProviderName = (typeof PROVIDERS)[number]
+export type ProviderRequest = ProviderName | 'auto'
+
+export interface LoadOptions {
+  /** the .onnx file; its model card is the .json beside it */
+  modelPath: string
+  /** 'auto' (default): the platform's accelerator when present, else cpu */
+  provider?: ProviderRequest
+  /** intra-op threads (default: min(2, available cores)) */
+  threads?: number
+  /** onnxruntime's CPU memory arena (default true; the Electron host turns it off to give memory back) */
+  cpuMemArena?: boolean
+}
+
+export interface ModelInfo {
+  name: string
+  version: string
+  sha256: string
+  path: string
+  card: ModelCard
+  /** the provider the session runs on */
+  provider: ProviderName
+  /** what was asked for, and why something else ran (fallback), for the log line */
+  providerNote: string
+  threads: number
+}
+
+/** A batch of log-Mel windows, [batch, 1, frames, nMels] row-major. */
+export interface WindowBatch {
+  batch: number
+  frames: number
+  nMels: number
+  data: Float32Array
+}
+
+export interface InferenceOutput {
+  /** [batch, classes] log-softmax */
+  logProbs: Float32Array
+  /** [batch, classes, time', freq'] attention, as the model outputs it */
+  attention: Float32Array
+  attentionShape: [number, number, number, number]
+  /** milliseconds inside session.run */
+  ms: number
+}
+
+export interface HostStats {
+  pid: number
+  /** resident set size now and at peak (bytes) */
+  rssBytes: number
+  maxRssBytes: number
+  runs: number
+}
+
+export type HostRequest =
+  | { type: 'hello' }
+  | { id: number; type: 'load'; options: LoadOptions }
+  | { id: number; type: 'infer'; input: WindowBatch }
+  | { id: number; type: 'stats' }
+
+export interface WireError {
+  /** 'input': a problem the user can fix (InputError, exit 2); 'internal': anything else */
+  kind: 'input' | 'internal'
+  message: string
+  subject?: string
+  problem?: string
+}
+
+export type HostMessage =
+  | { type: 'ready'; pid: number; protocol?: number }
+  | { id: number; type: 'loaded'; info: ModelInfo }
+  | { id: number; type: 'output'; output: InferenceOutput }
+  | { id: number; type: 'stats'; stats: HostStats }
+  | { id: number; type: 'error'; error: WireError }
+  | { type: 'log'; line: string }
+
+/** The host side of a transport: how the host receives requests and answers. */
+export interface HostPort {
+  post(message: HostMessage): void
+  onMessage(handler: (message: HostRequest) => void): void
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { checkFrontend, type FrontendParams } from '../dsp/params'
+import { InputError } from '../errors'
+
+/** The classes this code knows, in the order every model must output them. */
+export const CLASSES = ['normal', 'mild', 'moderate_severe'] as const
+export type ClassName = (typeof CLASSES)[number]
+
+export const AGGREGATIONS = ['mean', 'max_murmur'] as const
+export type Aggregation = (typeof AGGREGATIONS)[number]
+
+/** How a recording is cut into windows (training/phonoscope_training/data.py inference_windows). */
+export interface Windowing {
+  window_frames: number
+  hop_frames: number
+  min_frames: number
+  short_input: 'as_is'
+  pad: 'wrap'
+  last_window: 'align_end'
+  recording_rule: 'mean'
+}
+
+/** The parts of a model card (models/<name>.json, written by training/phonoscope_training/export.py) the app uses. */
+export interface ModelCard {
+  name: string
+  version: string
+  classes: string[]
+  frontend: FrontendParams
+  windowing: Windowing
+  aggregation: Aggregation
+  onnx?: { file?: string; sha256?: string }
+  [key: string]: unknown
+}
+
+/** The folder with package.json above this module: right from the sources (src/core) and from a bundle (out/cli). */
+export function appRoot(from = import.meta.dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`)
+  }
+}
+
+/** The shipped model: models/phonoscope-cnn-att.onnx (PHONOSCOPE_MODEL overrides). */
+export const defaultModelPath = (): string =>
+  process.env.PHONOSCOPE_MODEL ?? join(appRoot(), 'models', 'phonoscope-cnn-att.onnx')
+
+/** models/x.onnx -> models/x.json */
+export const cardPathFor = (modelPath: string): string =>
+  join(dirname(modelPath), `${basename(modelPath, '.onnx')}.json`)
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex')
+}
+
+const WINDOWING_RULES = {
+  short_input: 'as_is',
+  pad: 'wrap',
+  last_window: 'align_end',
+  recording_rule: 'mean',
+} as const
+
+/**
+ * Reads and checks the model card beside an ONNX file: classes, front end (checkFrontend), windowing and aggregation
+ * must be what this code implements, else an InputError naming the card and the field.
+ */
+export function loadModelCard(modelPath: string): ModelCard {
+  if (!existsSync(modelPath)) {
+    const hint = modelPath === defaultModelPath() ? ' (the default model is not installed: pass --model PATH)' : ''
+    throw new InputError(modelPath, `model not found${hint}`)
+  }
+  const cardPath = cardPathFor(modelPath)
+  if (!existsSync(cardPath)) throw new InputError(cardPath, 'model card not found (expected beside the .onnx file)')
+  let card: ModelCard
+  try {
+    card = JSON.parse(readFileSync(cardPath, 'utf8')) as ModelCard
+  } catch (error) {
+    throw new InputError(cardPath, `model card is not valid JSON (${(error as Error).message.split('\n')[0]})`)
+  }
+  return checkCard(card, cardPath)
+}
+
+export function checkCard(card: ModelCard, subject: string): ModelCard {
+  if (typeof card !== 'object' || card === null) throw new InputError(subject, 'model card is not a JSON object')
+  if (!Array.isArray(card.classes) || card.classes.join() !== CLASSES.join()) {
+    throw new InputError(
+      subject,
+      `model classes ${JSON.stringify(card.classes)} are not supported (want ${JSON.stringify(CLASSES)})`,
+    )
+  }
+  if (typeof card.frontend !== 'object' || card.frontend === null) throw new InputError(subject, 'card has no frontend')
+  checkFrontend(card.frontend, subject)
+  const w = card.windowing
+  if (typeof w !== 'object' || w === null) throw new InputError(subject, 'card has no windowing')
+  for (const key of ['window_frames', 'hop_frames', 'min_frames'] as const) {
+    if (!Number.isInteger(w[key]) || w[key] <= 0) {
+      throw new InputError(subject, `windowing.${key}=${JSON.stringify(w[key])} must be a positive integer`)
+    }
+  }
+  if (w.min_frames > w.window_frames) throw new InputError(subject, 'windowing.min_frames exceeds window_frames')
+  for (const [key, want] of Object.entries(WINDOWING_RULES)) {
+    const got = w[key as keyof Windowing]
+    if (got !== want) {
+      throw new InputError(subject, `windowing.${key}=${JSON.stringify(got)} is not supported (want "${want}")`)
+    }
+  }
+  if (!AGGREGATIONS.includes(card.aggregation)) {
+    throw new InputError(
+      subject,
+      `aggregation ${JSON.stringify(card.aggregation)} is not supported (want one of ${AGGREGATIONS.join(', ')})`,
+    )
+  }
+  return card
+}
