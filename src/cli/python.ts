@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { InputError } from '../core/errors'
+import { appRoot } from '../core/paths'
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..')
-const TRAINING = join(REPO_ROOT, 'training')
+const TRAINING = join(appRoot(), 'training')
 
 /** The training venv's Python (PHONOSCOPE_PYTHON overrides), for commands that compare against the Python side. */
 export function pythonExecutable(): string {

@@ -1,0 +1,357 @@
+import { EventEmitter } from 'node:events'
+import { join, resolve, sep } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  SITES,
+  type CommandName,
+  type DeviceInfo,
+  type Events,
+  type EventName,
+  type Params,
+  type PhonoscopeApi,
+  type Result,
+  type SessionInfo,
+  type Site,
+  type SiteRecord,
+  type SourceSpec,
+  type WindowVerdict,
+} from '../api/app'
+import { CLASSES } from '../api/classes'
+import { classifyFeatures, type Inferer } from '../analysis/classify'
+import { aggregateRecordings, toRecord, verdictOf } from '../analysis/aggregate'
+import { recordingFeatures } from '../analysis/recording'
+import { resampleStream } from '../audio/resample'
+import type { Samples } from '../audio/types'
+import { WavWriter } from '../audio/wav-writer'
+import { computeFeatures } from '../dsp/features'
+import { InputError } from '../errors'
+import { LiveAnalyzer } from '../live/analyzer'
+import { BrowserSource } from '../live/browser-source'
+import { fileSource } from '../live/file-source'
+import { DeviceLostError, levelOf, type AudioSource } from '../live/source'
+import { listCaptureDevices, soxSource } from '../live/sox-source'
+import type { ModelCard } from '../model/card'
+import { appRoot } from '../paths'
+import { newSessionId, SessionStore } from './store'
+
+/** The model the service runs, whichever host carries it. */
+export interface ModelRuntime {
+  inferer: Inferer
+  card: ModelCard
+  name: string
+  sha256: string
+  provider: string
+}
+
+export const SAMPLE_RECORDING = join(appRoot(), 'resources', 'samples', '49628_TV.flac')
+/** Audio reaches the disk at least this often (the crash-safety promise: at most the last second is lost). */
+const FLUSH_MS = 1000
+const RECONNECT_MS = 1000
+const WAVEFORM_RATE = 200
+
+interface ActiveSite {
+  site: Site
+  spec: SourceSpec
+  source: AudioSource
+  analyzer: LiveAnalyzer
+  writer: WavWriter
+  windows: WindowVerdict[]
+  done: Promise<void>
+  stopping: boolean
+  /** the device is gone and capture waits for it */
+  outage: boolean
+}
+
+export interface ServiceOptions {
+  /** seconds between live verdicts (default 3) */
+  hopS?: number
+  /** folders a file source may be read from (server mode); undefined: anywhere */
+  fileRoots?: string[]
+}
+
+/**
+ * Phonoscope's back end, the same in the Electron main process and in `phonoscope serve`: sessions with a guided
+ * four-site exam, live capture through any AudioSource, crash-safe recording, live verdicts, final verdicts that
+ * equal an offline classify of what was recorded. Implements the API contract; transports only carry it.
+ */
+export class SessionService implements PhonoscopeApi {
+  private readonly events = new EventEmitter()
+  private readonly active = new Map<string, ActiveSite>()
+  private readonly browserSources = new Map<string, BrowserSource>()
+
+  private readonly defaultHopS: number
+
+  constructor(
+    readonly store: SessionStore,
+    private readonly model: ModelRuntime,
+    private readonly options: ServiceOptions = {},
+  ) {
+    this.defaultHopS = options.hopS ?? 3
+    this.events.setMaxListeners(100)
+  }
+
+  on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void {
+    this.events.on(event, handler)
+    return () => void this.events.off(event, handler)
+  }
+
+  private emit<E extends EventName>(event: E, data: Events[E]): void {
+    this.events.emit(event, data)
+  }
+
+  async call<C extends CommandName>(command: C, params: Params<C>): Promise<Result<C>> {
+    const handler = this.handlers[command] as (p: Params<C>) => Promise<Result<C>>
+    if (!handler) throw new InputError(`command ${JSON.stringify(command)}`, 'unknown')
+    return handler(params ?? ({} as Params<C>))
+  }
+
+  private readonly handlers: { [C in CommandName]: (p: Params<C>) => Promise<Result<C>> } = {
+    'devices.list': () => this.devices(),
+    'session.start': (p) => this.startSession(p.source, p.patient ?? '', p.hop_s),
+    'site.start': (p) => this.startSite(p.session, p.site),
+    'site.stop': (p) => this.stopSite(p.session),
+    'site.skip': (p) => this.skipSite(p.session, p.site),
+    'session.stop': (p) => this.stopSession(p.session),
+    'sessions.list': () => this.store.list(),
+    'session.get': (p) => this.store.get(p.session),
+    'site.spectrogram': (p) => this.spectrogram(p.session, p.site),
+  }
+
+  /** Browser microphone PCM for a session whose source is 'browser' (server mode). */
+  feedBrowserAudio(session: string, samples: Float32Array): void {
+    const source = this.browserSources.get(session)
+    if (!source) throw new InputError(`session ${session}`, 'is not recording from a browser microphone')
+    source.push(samples)
+  }
+
+  private async devices(): Promise<DeviceInfo[]> {
+    return [...(await listCaptureDevices()), { id: SAMPLE_RECORDING, label: 'Sample recording (replay)', kind: 'file' }]
+  }
+
+  private async startSession(source: SourceSpec, patient: string, hopS?: number): Promise<SessionInfo> {
+    checkSource(source, this.options.fileRoots)
+    const info: SessionInfo & { hop_s: number } = {
+      id: newSessionId(),
+      created: new Date().toISOString(),
+      patient,
+      status: 'recording',
+      source,
+      sites: SITES.map((site) => ({ site, status: 'pending', duration_s: 0, sample_rate: 0, windows: [] })),
+      model: { name: this.model.name, sha256: this.model.sha256, aggregation: this.model.card.aggregation },
+      notes: '',
+      dropped_windows: 0,
+      hop_s: hopS ?? this.defaultHopS,
+    }
+    await this.store.save(info)
+    return this.changed(info)
+  }
+
+  private async startSite(id: string, site: Site): Promise<SessionInfo> {
+    if (!SITES.includes(site)) throw new InputError(`site ${JSON.stringify(site)}`, `not one of ${SITES.join(', ')}`)
+    if (this.active.has(id)) await this.stopSite(id)
+    const info = (await this.store.get(id)) as SessionInfo & { hop_s?: number }
+    if (info.status !== 'recording') throw new InputError(`session ${id}`, `is ${info.status}, not recording`)
+    const source = await this.openSource(id, info.source)
+    const writer = await WavWriter.create(this.store.sitePath(id, site), source.sampleRate)
+    const record = siteOf(info, site)
+    Object.assign(record, { status: 'recording', duration_s: 0, sample_rate: source.sampleRate, windows: [] })
+    delete record.probabilities
+    delete record.verdict
+    await this.store.save(info)
+    const hopFrames = Math.max(1, Math.round(((info.hop_s ?? this.defaultHopS) * 4000) / 128))
+    const windows: WindowVerdict[] = []
+    const analyzer = new LiveAnalyzer(
+      site,
+      this.model.card,
+      this.model.inferer,
+      hopFrames,
+      {
+        columns: (block, first) =>
+          this.emit('columns', {
+            session: id,
+            site,
+            first_frame: first,
+            frames: block.frames,
+            n_mels: block.nMels,
+            data: Array.from(block.data),
+          }),
+        verdict: (verdict) => {
+          windows.push(verdict)
+          this.emit('verdict', { session: id, ...verdict })
+        },
+      },
+      this.model.provider,
+    )
+    const active: ActiveSite = {
+      site,
+      spec: info.source,
+      source,
+      analyzer,
+      writer,
+      windows,
+      done: Promise.resolve(),
+      stopping: false,
+      outage: false,
+    }
+    active.done = this.capture(id, active).catch((error: unknown) =>
+      this.emit('error', { message: error instanceof Error ? error.message : String(error) }),
+    )
+    this.active.set(id, active)
+    return this.changed(info)
+  }
+
+  /**
+   * Source -> disk (flushed every second) and source -> 4 kHz -> analyzer, until stopped or the file ends. A lost
+   * device is reopened every second; the user hears of the loss once and of the return once.
+   */
+  private async capture(id: string, active: ActiveSite): Promise<void> {
+    const flusher = setInterval(() => void active.writer.flush().catch(() => undefined), FLUSH_MS)
+    try {
+      for (;;) {
+        try {
+          const source = active.source
+          for await (const chunk of resampleStream(this.tap(id, active, source), source.sampleRate, 4000)) {
+            active.analyzer.push(chunk)
+          }
+          break // the source ended (file) or was stopped
+        } catch (error) {
+          if (!(error instanceof DeviceLostError) || active.stopping) throw error
+          await active.writer.flush()
+          if (!active.outage) {
+            active.outage = true
+            const message = `${error.message}; everything recorded is kept, waiting for the device to come back`
+            this.emit('device', { session: id, state: 'lost', message })
+          }
+          await sleep(RECONNECT_MS)
+          if (active.stopping) break
+          active.source = soxSource((active.spec as { device: string }).device, active.source.sampleRate)
+        }
+      }
+    } finally {
+      clearInterval(flusher)
+    }
+    await active.analyzer.settle()
+    await active.writer.close()
+    if (!active.stopping) await this.finishSite(id) // the file ended by itself
+  }
+
+  /** Every chunk as it arrives: level meter, waveform, and the lossless copy on disk. */
+  private async *tap(id: string, active: ActiveSite, source: AudioSource): AsyncGenerator<Samples> {
+    const step = Math.max(1, Math.round(source.sampleRate / WAVEFORM_RATE))
+    for await (const chunk of source.chunks()) {
+      if (active.outage) {
+        active.outage = false
+        this.emit('device', { session: id, state: 'restored', message: `${source.label} is back; recording goes on` })
+      }
+      await active.writer.append(chunk)
+      this.emit('level', { session: id, ...levelOf(chunk) })
+      const waveform: number[] = []
+      for (let i = 0; i < chunk.length; i += step) waveform.push(chunk[i]!)
+      this.emit('waveform', { session: id, site: active.site, rate: source.sampleRate / step, data: waveform })
+      yield chunk
+    }
+  }
+
+  private async openSource(id: string, spec: SourceSpec): Promise<AudioSource> {
+    if (spec.kind === 'file') return fileSource(spec.path ?? SAMPLE_RECORDING, spec.speed ?? 1)
+    if (spec.kind === 'device') return soxSource(spec.device)
+    const source = new BrowserSource(spec.sampleRate)
+    this.browserSources.set(id, source)
+    return source
+  }
+
+  private async stopSite(id: string): Promise<SessionInfo> {
+    const active = this.active.get(id)
+    if (!active) return this.store.get(id)
+    active.stopping = true
+    active.source.stop()
+    await active.done
+    return this.finishSite(id)
+  }
+
+  /** The site's final verdict is an offline classify of the WAV just recorded: live and offline cannot disagree. */
+  private async finishSite(id: string): Promise<SessionInfo> {
+    const active = this.active.get(id)
+    if (!active) return this.store.get(id)
+    this.active.delete(id)
+    this.browserSources.delete(id)
+    const info = await this.store.get(id)
+    const record = siteOf(info, active.site)
+    record.windows = active.windows
+    record.duration_s = active.writer.framesWritten / active.writer.sampleRate
+    record.status = 'done'
+    info.dropped_windows += active.analyzer.dropped
+    if (active.writer.framesWritten > 0) {
+      const features = await recordingFeatures(this.store.sitePath(id, active.site), this.model.card.frontend)
+      if (features.frames >= 1) {
+        const result = await classifyFeatures(features, this.model.card, this.model.inferer)
+        record.probabilities = result.probabilities
+        record.verdict = result.verdict
+      }
+    }
+    this.updateSessionVerdict(info)
+    await this.store.save(info)
+    return this.changed(info)
+  }
+
+  private async skipSite(id: string, site: Site): Promise<SessionInfo> {
+    if (this.active.get(id)?.site === site) await this.stopSite(id)
+    const info = await this.store.get(id)
+    Object.assign(siteOf(info, site), { status: 'skipped', windows: [], duration_s: 0 })
+    this.updateSessionVerdict(info)
+    await this.store.save(info)
+    return this.changed(info)
+  }
+
+  private async stopSession(id: string): Promise<SessionInfo> {
+    await this.stopSite(id)
+    const info = await this.store.get(id)
+    info.status = 'complete'
+    await this.store.save(info)
+    return this.changed(info)
+  }
+
+  private async spectrogram(id: string, site: Site): Promise<Result<'site.spectrogram'>> {
+    await this.store.get(id)
+    const block = await computeFeatures(this.store.sitePath(id, site), this.model.card.frontend)
+    const { hop_length, sample_rate } = this.model.card.frontend
+    return { frames: block.frames, n_mels: block.nMels, hop_s: hop_length / sample_rate, data: Array.from(block.data) }
+  }
+
+  private updateSessionVerdict(info: SessionInfo): void {
+    const decided = info.sites.filter((s) => s.probabilities)
+    if (decided.length === 0) return
+    const rows = decided.map((s) => CLASSES.map((c) => s.probabilities![c]))
+    const { probabilities } = aggregateRecordings(rows, this.model.card.aggregation)
+    info.probabilities = toRecord(probabilities)
+    info.verdict = verdictOf(probabilities)
+  }
+
+  private changed(info: SessionInfo): SessionInfo {
+    this.emit('session', info)
+    return info
+  }
+
+  /** Stops every capture (shutdown): what was recorded is closed properly and classified. */
+  async close(): Promise<void> {
+    await Promise.all([...this.active.keys()].map((id) => this.stopSite(id)))
+  }
+}
+
+const siteOf = (info: SessionInfo, site: Site): SiteRecord => info.sites.find((s) => s.site === site)!
+
+function checkSource(source: SourceSpec | undefined, fileRoots: string[] | undefined): void {
+  if (!source || typeof source !== 'object') throw new InputError('source', 'missing')
+  if (source.kind === 'file' && source.path !== undefined && fileRoots) {
+    const path = resolve(String(source.path))
+    if (!fileRoots.some((root) => path.startsWith(resolve(root) + sep))) {
+      throw new InputError(String(source.path), 'outside the folders this server may read')
+    }
+  }
+  if (source.kind === 'device' && typeof source.device !== 'string') throw new InputError('source.device', 'missing')
+  if (source.kind === 'browser' && !(source.sampleRate >= 4000 && source.sampleRate <= 192000)) {
+    throw new InputError('source.sampleRate', 'must be between 4000 and 192000')
+  }
+  if (!['device', 'file', 'browser'].includes(source.kind))
+    throw new InputError('source.kind', 'must be device, file or browser')
+}
