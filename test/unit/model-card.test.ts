@@ -1,0 +1,73 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { InputError } from '../../src/core/errors'
+import { loadModelCard } from '../../src/core/model/card'
+import { OnnxModel } from '../../src/core/model/engine'
+import { tinyModel } from './model-fixture'
+
+let model: string
+let card: Record<string, unknown>
+
+/** A copy of the tiny model whose card is edited by `edit` (and optionally whose .onnx bytes are replaced). */
+function variant(edit: (c: Record<string, unknown>) => void, onnx?: Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'phonoscope-card-'))
+  const path = join(dir, 'm.onnx')
+  if (onnx) writeFileSync(path, onnx)
+  else copyFileSync(model, path)
+  const c = structuredClone(card)
+  edit(c)
+  writeFileSync(join(dir, 'm.json'), JSON.stringify(c))
+  return path
+}
+
+const problem = (fn: () => unknown): string => {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError)
+    return (error as Error).message
+  }
+  throw new Error('no error')
+}
+
+beforeAll(() => {
+  model = tinyModel()
+  card = JSON.parse(readFileSync(model.replace(/\.onnx$/, '.json'), 'utf8')) as Record<string, unknown>
+}, 180_000)
+
+describe('model card checks', () => {
+  it('accepts the card the Python export writes', () => {
+    const c = loadModelCard(model)
+    expect(c.classes).toEqual(['normal', 'mild', 'moderate_severe'])
+    expect(c.windowing.window_frames).toBe(936)
+  })
+  it('refuses a missing model, a missing card and a card that is not JSON', () => {
+    expect(problem(() => loadModelCard('/nonexistent/x.onnx'))).toMatch(/model not found/)
+    const dir = mkdtempSync(join(tmpdir(), 'phonoscope-card-'))
+    copyFileSync(model, join(dir, 'lonely.onnx'))
+    expect(problem(() => loadModelCard(join(dir, 'lonely.onnx')))).toMatch(/model card not found/)
+    copyFileSync(model, join(dir, 'bad.onnx'))
+    writeFileSync(join(dir, 'bad.json'), '{ nope')
+    expect(problem(() => loadModelCard(join(dir, 'bad.onnx')))).toMatch(/not valid JSON/)
+  })
+  it('refuses classes, front ends, windowing and aggregation the code does not implement', () => {
+    const cases: [(c: Record<string, unknown>) => void, RegExp][] = [
+      [(c) => (c.classes = ['normal', 'murmur']), /classes .* not supported/],
+      [(c) => ((c.frontend as Record<string, unknown>).window = 'hann'), /front end window="hann" is not supported/],
+      [(c) => ((c.frontend as Record<string, unknown>).mel_scale = 'htk'), /mel_scale/],
+      [(c) => ((c.windowing as Record<string, unknown>).pad = 'zero'), /windowing.pad="zero" is not supported/],
+      [(c) => ((c.windowing as Record<string, unknown>).hop_frames = 0), /hop_frames=0/],
+      [(c) => (c.aggregation = 'vote'), /aggregation "vote" is not supported/],
+    ]
+    for (const [edit, message] of cases) expect(problem(() => loadModelCard(variant(edit)))).toMatch(message)
+  })
+  it('refuses an .onnx file whose sha256 differs from its card, and a file that is not ONNX', async () => {
+    const other = variant(() => {}, Buffer.from('this is not an onnx model'))
+    await expect(OnnxModel.load({ modelPath: other })).rejects.toThrow(/sha256 differs/)
+    const notOnnx = variant((c) => delete (c.onnx as Record<string, unknown>).sha256, Buffer.from('not onnx at all'))
+    await expect(OnnxModel.load({ modelPath: notOnnx })).rejects.toThrow(InputError)
+    await expect(OnnxModel.load({ modelPath: notOnnx })).rejects.toThrow(/not a usable ONNX model/)
+  })
+})
