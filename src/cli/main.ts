@@ -4,6 +4,8 @@ import { registerBench } from './commands/bench'
 import { registerClassify } from './commands/classify'
 import { registerEvaluate } from './commands/evaluate'
 import { registerFeatures } from './commands/features'
+import { registerRecord } from './commands/record'
+import { registerServe } from './commands/serve'
 
 const program = new Command()
   .name('phonoscope')
@@ -22,5 +24,7 @@ registerFeatures(program)
 registerClassify(program)
 registerEvaluate(program)
 registerBench(program)
+registerServe(program)
+registerRecord(program)
 
 await program.parseAsync()

@@ -1,0 +1,99 @@
+import type { Command } from 'commander'
+import { SITES, type SessionInfo, type Site, type SourceSpec } from '../../core/api/app'
+import { CLASS_LABELS } from '../../core/api/classes'
+import { InputError } from '../../core/errors'
+import { defaultSessionsDir, SessionStore } from '../../core/sessions/store'
+import { runCommand } from '../run'
+import { startService, type SessionCliOptions } from './serve'
+
+interface RecordOptions extends SessionCliOptions {
+  device?: string
+  file?: string
+  seconds?: string
+  site: string
+  out?: string
+  patient?: string
+}
+
+const percent = (p: number): string => `${(100 * p).toFixed(0).padStart(3)}%`
+
+export function registerRecord(program: Command): void {
+  program
+    .command('record')
+    .description('record one site headless into a session, with live verdict lines')
+    .option('--device <name>', 'capture device (see `phonoscope devices`); "default" for the system input')
+    .option('--file <path>', 'replay a recording at real time instead of capturing (demo, tests)')
+    .option('--seconds <n>', 'stop after this many seconds (default: until Ctrl-C, or the end of --file)')
+    .option('--site <site>', `auscultation site: ${SITES.join(', ')}`, 'AV')
+    .option('--patient <text>', 'patient label stored with the session', '')
+    .option('--out <dir>', 'sessions folder (default ~/.phonoscope/sessions)')
+    .option('--hop <seconds>', 'seconds between live verdicts', '3')
+    .option('--model <path>', 'ONNX model (default: the shipped one)')
+    .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu', 'auto')
+    .action((options: RecordOptions) => runCommand(() => record(options)))
+
+  program
+    .command('sessions')
+    .description('list recorded sessions (interrupted ones are repaired first)')
+    .option('--dir <dir>', 'sessions folder (default ~/.phonoscope/sessions)')
+    .option('--json', 'print JSON')
+    .action((options: { dir?: string; json?: boolean }) =>
+      runCommand(async () => {
+        const store = new SessionStore(options.dir ?? defaultSessionsDir())
+        await store.recover()
+        const sessions = await store.list()
+        if (options.json) return void console.log(JSON.stringify(sessions, null, 1))
+        for (const s of sessions) console.log(describeSession(s))
+      }),
+    )
+}
+
+async function record(options: RecordOptions): Promise<void> {
+  const site = options.site.toUpperCase() as Site
+  if (!SITES.includes(site)) throw new InputError('--site', `must be one of ${SITES.join(', ')}`)
+  if (!options.device === !options.file) throw new InputError('record', 'give exactly one of --device or --file')
+  const seconds = options.seconds === undefined ? undefined : Number(options.seconds)
+  if (seconds !== undefined && !(seconds > 0))
+    throw new InputError('--seconds', `must be positive, not "${options.seconds}"`)
+  const source: SourceSpec = options.file
+    ? { kind: 'file', path: options.file }
+    : { kind: 'device', device: options.device! }
+
+  const { client, service } = await startService({ ...options, sessions: options.out })
+  try {
+    service.on('verdict', (v) =>
+      console.log(
+        `${v.end_s.toFixed(1).padStart(6)} s  ${(v.provisional ? 'provisional ' : '') + CLASS_LABELS[v.verdict]}`.padEnd(
+          36,
+        ) +
+          `normal ${percent(v.probabilities.normal)}  mild ${percent(v.probabilities.mild)}  moderate-severe ${percent(v.probabilities.moderate_severe)}`,
+      ),
+    )
+    service.on('device', (d) => process.stderr.write(`phonoscope: ${d.message}\n`))
+    service.on('error', (e) => process.stderr.write(`phonoscope: ${e.message}\n`))
+    const session = await service.call('session.start', { patient: options.patient ?? '', source })
+    process.stderr.write(`phonoscope: session ${session.id}, site ${site}, recording to ${service.store.dir}\n`)
+    const finished = new Promise<void>((resolve) => {
+      service.on('session', (s) => {
+        if (s.id === session.id && s.sites.find((r) => r.site === site)?.status === 'done') resolve()
+      })
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
+      if (seconds !== undefined) setTimeout(resolve, seconds * 1000)
+    })
+    await service.call('site.start', { session: session.id, site })
+    await finished
+    const final = await service.call('session.stop', { session: session.id })
+    console.log(describeSession(final))
+  } finally {
+    await service.close()
+    await client.close()
+  }
+}
+
+function describeSession(s: SessionInfo): string {
+  const sites = s.sites
+    .filter((r) => r.status !== 'pending')
+    .map((r) => `${r.site} ${r.status} ${r.duration_s.toFixed(1)} s${r.verdict ? ` ${CLASS_LABELS[r.verdict]}` : ''}`)
+  const verdict = s.verdict ? `verdict ${CLASS_LABELS[s.verdict]}` : 'no verdict'
+  return `${s.id}  ${s.status.padEnd(11)} ${verdict}; ${sites.join('; ') || 'no site recorded'}`
+}

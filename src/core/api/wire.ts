@@ -1,0 +1,19 @@
+/**
+ * The server transport's messages (WebSocket, JSON text frames), carrying the contract of app.ts unchanged.
+ * Browser PCM travels in binary frames: the 20-character session id in ASCII, then float32 little-endian samples.
+ */
+import type { CommandName, EventName, Events } from './app'
+
+export type ClientMessage = { id: number; command: CommandName; params: unknown }
+
+export type ServerMessage =
+  | { id: number; result: unknown }
+  | { id: number | null; error: { message: string } }
+  | { [E in EventName]: { event: E; data: Events[E] } }[EventName]
+
+/** Session ids are 20 ASCII characters (store.newSessionId), the header of a binary audio frame. */
+export const AUDIO_FRAME_ID_BYTES = 20
+/** The largest message the server accepts; larger ones close the socket with 1009 (message too big). */
+export const MAX_MESSAGE_BYTES = 1 << 20
+export const WS_PATH = '/api/ws'
+export const TOKEN_COOKIE = 'phonoscope_token'
