@@ -133,15 +133,16 @@ def bench(model: Path, input_path: Path, frames: int, threads: int, repeats: int
             "times_ms": times}
 
 
-def make_test_model(out: Path, name: str = "tiny-cnn", seed: int = 0) -> Path:
-    """An UNTRAINED small CNN (channels 4, 8, 8, 8) exported with the real export path and card, for tests only."""
+def make_test_model(out: Path, name: str = "tiny-cnn", seed: int = 0, full: bool = False) -> Path:
+    """An UNTRAINED CNN exported with the real export path and card, for tests only: small (channels 4, 8, 8, 8), or
+    with `full` the shipped architecture (64, 128, 256, 256), whose timings stand in for the trained model's."""
     import torch
     from .export import export_onnx, latency_ms, model_card
     from .models import build
     from .train import DEFAULTS
 
     torch.manual_seed(seed)
-    cfg = {**DEFAULTS, "arch": "cnn", "channels": [4, 8, 8, 8]}
+    cfg = {**DEFAULTS, "arch": "cnn", **({} if full else {"channels": [4, 8, 8, 8]})}
     model = build(cfg).eval()
     with torch.no_grad():  # a non-uniform attention and a bn0 matched to log-Mel ranges, so outputs vary with input
         model.head.att.weight.normal_(0, 0.5)
@@ -175,13 +176,14 @@ def main(argv: list[str] | None = None) -> None:
     m = sub.add_parser("make-test-model")
     m.add_argument("--out", type=Path, required=True)
     m.add_argument("--name", default="tiny-cnn")
+    m.add_argument("--full", action="store_true", help="the shipped architecture (untrained), for timings")
     a = ap.parse_args(argv)
     if a.cmd == "eval":
         res = evaluate(a.model, a.manifest, a.root, a.label_column, a.threads)
     elif a.cmd == "bench":
         res = bench(a.model, a.input, a.frames, a.threads, a.repeats)
     else:
-        res = {"model": str(make_test_model(a.out, a.name))}
+        res = {"model": str(make_test_model(a.out, a.name, full=a.full))}
     json.dump(res, sys.stdout)
     sys.stdout.write("\n")
 

@@ -6,6 +6,7 @@ import { computeFeatures } from '../../core/dsp/features'
 import { InputError } from '../../core/errors'
 import { runCommand } from '../run'
 import { runPythonModule } from '../python'
+import { registerBenchInference } from './bench-inference'
 
 interface Throughput {
   files: number
@@ -37,6 +38,7 @@ async function benchTypeScript(files: string[]): Promise<number> {
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print figures (no pass/fail)')
+  registerBenchInference(bench)
   bench
     .command('frontend')
     .description('decode + resample + log-Mel throughput: TypeScript vs librosa on the same recordings, one core each')
