@@ -193,5 +193,5 @@ def export(checkpoint: Path, name: str, out_dir: Path | None = None, version: st
         raise AssertionError(f"ONNX parity failed: max |diff| = {diff}")
     lat = latency_ms(onnx_path, threads=int(os.environ.get("PHONOSCOPE_THREADS", "2")))
     card = model_card(name, version, ckpt, onnx_path, aggregation, cv_summary(metrics_path), lat, diff, notes)
-    (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, allow_nan=False) + "\n")
     return card

@@ -64,3 +64,17 @@ def test_export_parity_and_card(tiny_run, tmp_path):
     with torch.no_grad():
         ref = model(torch.from_numpy(feats))["log_probs"].numpy()
     assert np.abs(ref - lp).max() <= 1e-4
+
+
+def test_evaluate_and_results_table(tiny_run, tmp_path):
+    from phonoscope_training.evaluate import evaluate_run
+    from phonoscope_training.report import write_results
+    run_dir = tiny_run[0].parent
+    m = evaluate_run(run_dir, n_boot=20, plots=True)
+    assert set(m["levels"]) == {"recording", "patient_mean", "patient_max_murmur"}
+    for v in m["levels"].values():
+        assert 0 <= v["pooled"]["uar"] <= 1 and len(v["pooled"]["confusion"]) == 3
+    assert (run_dir / "confusion_patient_max_murmur.png").exists() and (run_dir / "roc_recording.png").exists()
+    out = write_results(run_dir.parent, tmp_path / "RESULTS.md")
+    text = out.read_text()
+    assert run_dir.name in text and "patient, aggregation max_murmur" in text
