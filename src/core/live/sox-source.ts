@@ -9,6 +9,17 @@ const run = promisify(execFile)
 
 /** The rate sox is asked for; most USB stethoscopes and sound cards run at 44.1 or 48 kHz natively. */
 export const DEFAULT_CAPTURE_RATE = 44100
+/** How often a PulseAudio device is checked for removal (PulseAudio moves a removed source's streams elsewhere). */
+const PRESENCE_CHECK_MS = 500
+
+async function pulseSources(): Promise<string[]> {
+  const { stdout } = await run('pactl', ['list', 'short', 'sources'], { timeout: 3000 })
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.split('\t')[1])
+    .filter((name): name is string => Boolean(name))
+}
 
 /**
  * Capture devices by name. With PulseAudio (the usual Linux desktop) they are its sources, monitors of outputs
@@ -17,11 +28,7 @@ export const DEFAULT_CAPTURE_RATE = 44100
 export async function listCaptureDevices(): Promise<DeviceInfo[]> {
   const devices: DeviceInfo[] = [{ id: 'default', label: 'System default input', kind: 'capture' }]
   try {
-    const { stdout } = await run('pactl', ['list', 'short', 'sources'], { timeout: 3000 })
-    for (const line of stdout.trim().split('\n').filter(Boolean)) {
-      const name = line.split('\t')[1]
-      if (name) devices.push({ id: name, label: name, kind: 'capture' })
-    }
+    for (const name of await pulseSources()) devices.push({ id: name, label: name, kind: 'capture' })
   } catch {
     // no PulseAudio: only the default device is offered
   }
@@ -31,8 +38,8 @@ export async function listCaptureDevices(): Promise<DeviceInfo[]> {
 /**
  * A stethoscope through sox (node-record-lpcm16), 16-bit mono at `rate`. The device is chosen by name through
  * AUDIODEV, which is how sox selects inputs on Linux; with PulseAudio running, sox's pulseaudio driver is used and a
- * 30 ms latency keeps chunks small. When sox dies or its stream ends without stop(), the device is gone:
- * chunks() throws DeviceLostError.
+ * 30 ms latency keeps chunks small. When sox dies, its stream ends without stop(), or (PulseAudio) the named source
+ * disappears, the device is gone: chunks() throws DeviceLostError.
  */
 export function soxSource(device: string, rate = DEFAULT_CAPTURE_RATE): AudioSource {
   let recording: ReturnType<typeof recorder.record> | undefined
@@ -46,8 +53,25 @@ export function soxSource(device: string, rate = DEFAULT_CAPTURE_RATE): AudioSou
     },
     async *chunks(): AsyncGenerator<Samples> {
       // node-record-lpcm16 copies process.env into sox's environment; these two only concern sox
-      if (process.env.AUDIODRIVER === undefined && (await pulseAudioRunning())) process.env.AUDIODRIVER = 'pulseaudio'
+      const pulse = await pulseAudioRunning()
+      if (process.env.AUDIODRIVER === undefined && pulse) process.env.AUDIODRIVER = 'pulseaudio'
       process.env.PULSE_LATENCY_MSEC ??= '30'
+      const watched = pulse && device !== 'default'
+      // PulseAudio would quietly move the capture to another input when this one is removed: watch it instead
+      if (watched && !(await pulseSources()).includes(device)) throw new DeviceLostError(`${device}: no such input`)
+      let vanished = false
+      const watch = watched
+        ? setInterval(() => {
+            pulseSources()
+              .then((names) => {
+                if (!names.includes(device)) {
+                  vanished = true
+                  recording?.stop()
+                }
+              })
+              .catch(() => undefined)
+          }, PRESENCE_CHECK_MS)
+        : undefined
       recording = recorder.record({
         sampleRate: rate,
         channels: 1,
@@ -67,7 +91,10 @@ export function soxSource(device: string, rate = DEFAULT_CAPTURE_RATE): AudioSou
         }
       } catch (error) {
         if (!stopped) throw new DeviceLostError(`${device}: capture stopped (${String(error).split('\n')[0]})`)
+      } finally {
+        clearInterval(watch)
       }
+      if (vanished) throw new DeviceLostError(`${device}: the device was removed`)
       if (!stopped) throw new DeviceLostError(`${device}: the device stopped sending sound`)
     },
   }
