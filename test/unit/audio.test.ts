@@ -4,25 +4,13 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openAudio } from '../../src/core/audio/decode'
 import { resampleStream } from '../../src/core/audio/resample'
-import type { Samples } from '../../src/core/audio/types'
 import { WavWriter } from '../../src/core/audio/wav-writer'
 import { PowerSpectrum } from '../../src/core/dsp/fft'
 import { LogMelStream } from '../../src/core/dsp/logmel'
 import { sine, wavBytes } from '../helpers/wav'
+import { collect } from '../helpers/audio'
 
 const dir = mkdtempSync(join(tmpdir(), 'phonoscope-audio-'))
-
-async function collect(chunks: AsyncIterable<Samples>): Promise<Float64Array> {
-  const parts: Samples[] = []
-  for await (const c of chunks) parts.push(c)
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
 
 async function* inChunks(x: Float64Array, size: number): AsyncGenerator<Float64Array> {
   for (let i = 0; i < x.length; i += size) yield x.subarray(i, i + size)

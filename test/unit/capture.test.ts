@@ -11,24 +11,12 @@ import { fromLogProbs } from '../../src/core/analysis/aggregate'
 import { recordingFeatures } from '../../src/core/analysis/recording'
 import { openAudio } from '../../src/core/audio/decode'
 import { resampleStream } from '../../src/core/audio/resample'
-import type { Samples } from '../../src/core/audio/types'
 import { SAMPLE_RECORDING, SessionService, type ModelRuntime } from '../../src/core/sessions/service'
 import { SessionStore } from '../../src/core/sessions/store'
 import { NullSink } from '../helpers/pulse'
 import { inProcessRuntime } from '../helpers/runtime'
 import { tinyModel } from './model-fixture'
-
-async function collect(chunks: AsyncIterable<Samples>): Promise<Float64Array> {
-  const parts: Samples[] = []
-  for await (const c of chunks) parts.push(c)
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+import { collect } from '../helpers/audio'
 
 /** The captured file brought to 4 kHz through the app's own resampler. */
 async function at4k(path: string): Promise<Float64Array> {

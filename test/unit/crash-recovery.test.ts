@@ -5,24 +5,11 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import type { SessionInfo } from '../../src/core/api/app'
-import { openAudio } from '../../src/core/audio/decode'
-import type { Samples } from '../../src/core/audio/types'
 import { SAMPLE_RECORDING } from '../../src/core/sessions/service'
 import { phonoscope } from '../helpers/cli'
 import { REPO_ROOT } from '../helpers/paths'
 import { tinyModel } from './model-fixture'
-
-async function samplesOf(path: string): Promise<Float64Array> {
-  const parts: Samples[] = []
-  for await (const c of (await openAudio(path)).chunks) parts.push(c)
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+import { samplesOf } from '../helpers/audio'
 
 const siteWav = (dir: string): string | undefined => {
   const session = existsSync(dir) ? readdirSync(dir).find((d) => /^\d{8}-/.test(d)) : undefined

@@ -5,24 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { Events, SessionInfo } from '../../src/core/api/app'
 import { classifyFeatures } from '../../src/core/analysis/classify'
 import { recordingFeatures } from '../../src/core/analysis/recording'
-import { openAudio } from '../../src/core/audio/decode'
-import type { Samples } from '../../src/core/audio/types'
 import { SAMPLE_RECORDING, SessionService, type ModelRuntime } from '../../src/core/sessions/service'
 import { SessionStore } from '../../src/core/sessions/store'
 import { inProcessRuntime } from '../helpers/runtime'
 import { tinyModel } from './model-fixture'
-
-async function samplesOf(path: string): Promise<Float64Array> {
-  const parts: Samples[] = []
-  for await (const c of (await openAudio(path)).chunks) parts.push(c)
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+import { samplesOf } from '../helpers/audio'
 
 function record<E extends keyof Events>(service: SessionService, event: E): Events[E][] {
   const seen: Events[E][] = []
