@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { attentionOnGrid, recordingAttention } from '../../src/core/analysis/attention'
 import { planWindows, windowInput } from '../../src/core/analysis/windowing'
-import type { Windowing } from '../../src/core/model/card'
+import type { Windowing } from '../../src/core/api/model-card'
 import { runPython } from './model-fixture'
 
 const W: Windowing = {

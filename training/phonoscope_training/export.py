@@ -132,8 +132,8 @@ def model_card(name: str, version: str, ckpt: dict, onnx_path: Path, aggregation
     cfg = ckpt["config"]
     if aggregation not in ("mean", "max_murmur"):
         raise ValueError("aggregation must be 'mean' or 'max_murmur'")
-    freq_out = 1 if cfg["arch"] in ("lstm", "gru") else "floor(64/16)=4"
-    time_out = "time" if cfg["arch"] in ("lstm", "gru") else "floor(time/16)"
+    rnn = cfg["arch"] in ("lstm", "gru")
+    freq_out = 1 if rnn else 4
     return {
         "name": name,
         "version": version,
@@ -145,7 +145,8 @@ def model_card(name: str, version: str, ckpt: dict, onnx_path: Path, aggregation
         "outputs": [
             {"name": "log_probs", "dtype": "float32", "shape": ["batch", 3],
              "description": "log-softmax over classes; probabilities = exp(log_probs)"},
-            {"name": "attention", "dtype": "float32", "shape": ["batch", 3, time_out, freq_out],
+            {"name": "attention", "dtype": "float32", "shape": ["batch", 3, "time_out", freq_out],
+             "time_out": "time" if rnn else "floor(time / 16)",
              "description": "per-class attention map over (time, frequency) cells of the last feature map; sums to "
                             "1 over the cells for each class"}],
         "windowing": {"window_frames": cfg["window_frames"], "hop_frames": cfg["hop_frames"],

@@ -7,7 +7,8 @@ import { readManifest } from '../../core/analysis/manifest'
 import { recordingFeatures } from '../../core/analysis/recording'
 import { circorDir } from '../../core/data'
 import { InputError } from '../../core/errors'
-import { defaultModelPath, loadModelCard, type ModelCard } from '../../core/model/card'
+import type { ModelCard } from '../../core/api/model-card'
+import { defaultModelPath, loadModelCard } from '../../core/model/card'
 import { OnnxModel } from '../../core/model/engine'
 import { runPythonModule } from '../python'
 import { runCommand } from '../run'
@@ -134,7 +135,12 @@ export function registerBenchInference(bench: Command): void {
           const manifest = readManifest(join(circorDir(), 'manifest.csv'), 'label_patient')
           const rows = options.all ? manifest.rows : manifest.rows.slice(0, positiveInt(options.files, '--files'))
           if (rows.length === 0) throw new InputError(circorDir(), 'no labelled CirCor recording')
-          const { client, info } = await startInference({ model: modelPath, provider: 'cpu', threads: options.threads })
+          const { client, info } = await startInference({
+            model: modelPath,
+            provider: 'cpu',
+            threads: options.threads,
+            spinning: false,
+          })
           try {
             const run = await runRows(rows, info.card, client, { onProgress: progress(rows.length, 'end-to-end') })
             const host = await client.stats()

@@ -103,21 +103,40 @@ async function benchLive(options: LiveBenchOptions): Promise<void> {
       audio_minutes: pushed / rate / 60,
       speed,
       column_latency_ms: { median: quantile(columnMs, 0.5), p95: quantile(columnMs, 0.95) },
-      verdict_latency_ms: { median: quantile(verdictMs, 0.5), p95: quantile(verdictMs, 0.95), verdicts: verdictMs.length },
+      verdict_latency_ms: {
+        median: quantile(verdictMs, 0.5),
+        p95: quantile(verdictMs, 0.95),
+        verdicts: verdictMs.length,
+      },
       dropped_windows: analyzer.dropped,
       cpu_percent_of_one_core: (100 * (cpu.user + cpu.system)) / 1e6 / wallS,
       cpu_percent_at_real_time: (100 * (cpu.user + cpu.system)) / 1e6 / wallS / speed,
-      rss_mb: { start: rss[0]?.mb, end: rss.at(-1)?.mb, first_half_max: Math.max(...firstHalf), second_half_max: Math.max(...secondHalf) },
+      rss_mb: {
+        start: rss[0]?.mb,
+        end: rss.at(-1)?.mb,
+        first_half_max: Math.max(...firstHalf),
+        second_half_max: Math.max(...secondHalf),
+      },
       host_peak_rss_mb: host.maxRssBytes / 2 ** 20,
       provider: info.provider,
     }
     if (options.json) return void console.log(JSON.stringify(result))
     const f = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(1))
-    console.log(`live pipeline: ${result.audio_minutes.toFixed(1)} min of audio at ${speed}x real time (${info.provider})`)
-    console.log(`column latency   median ${f(result.column_latency_ms.median)} ms, p95 ${f(result.column_latency_ms.p95)} ms (goal p95 < 50)`)
-    console.log(`verdict latency  median ${f(result.verdict_latency_ms.median)} ms, p95 ${f(result.verdict_latency_ms.p95)} ms after window end (goal < 150), ${result.dropped_windows} dropped`)
-    console.log(`CPU              ${f(result.cpu_percent_at_real_time)} % of one core at real time (main process; ${f(result.cpu_percent_of_one_core)} % at ${speed}x)`)
-    console.log(`RSS              ${f(result.rss_mb.start)} MB at start, ${f(result.rss_mb.end)} MB at end; max ${f(result.rss_mb.first_half_max)} MB in the first half, ${f(result.rss_mb.second_half_max)} MB in the second; host peak ${f(result.host_peak_rss_mb)} MB`)
+    console.log(
+      `live pipeline: ${result.audio_minutes.toFixed(1)} min of audio at ${speed}x real time (${info.provider})`,
+    )
+    console.log(
+      `column latency   median ${f(result.column_latency_ms.median)} ms, p95 ${f(result.column_latency_ms.p95)} ms (goal p95 < 50)`,
+    )
+    console.log(
+      `verdict latency  median ${f(result.verdict_latency_ms.median)} ms, p95 ${f(result.verdict_latency_ms.p95)} ms after window end (goal < 150), ${result.dropped_windows} dropped`,
+    )
+    console.log(
+      `CPU              ${f(result.cpu_percent_at_real_time)} % of one core at real time (main process; ${f(result.cpu_percent_of_one_core)} % at ${speed}x)`,
+    )
+    console.log(
+      `RSS              ${f(result.rss_mb.start)} MB at start, ${f(result.rss_mb.end)} MB at end; max ${f(result.rss_mb.first_half_max)} MB in the first half, ${f(result.rss_mb.second_half_max)} MB in the second; host peak ${f(result.host_peak_rss_mb)} MB`,
+    )
   } finally {
     await client.close()
   }

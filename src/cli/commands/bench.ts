@@ -7,6 +7,7 @@ import { InputError } from '../../core/errors'
 import { runCommand } from '../run'
 import { runPythonModule } from '../python'
 import { registerBenchInference } from './bench-inference'
+import { registerLiveBench } from './bench-live'
 
 interface Throughput {
   files: number
@@ -39,6 +40,7 @@ async function benchTypeScript(files: string[]): Promise<number> {
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print figures (no pass/fail)')
   registerBenchInference(bench)
+  registerLiveBench(bench)
   bench
     .command('frontend')
     .description('decode + resample + log-Mel throughput: TypeScript vs librosa on the same recordings, one core each')

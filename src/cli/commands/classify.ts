@@ -6,7 +6,8 @@ import { recordingAttention } from '../../core/analysis/attention'
 import { classifyFeatures, modelSummary, sessionVerdict, type RecordingResult } from '../../core/analysis/classify'
 import { attentionPng } from '../../core/analysis/png'
 import { recordingFeatures, type RecordingFeatures } from '../../core/analysis/recording'
-import { defaultModelPath, CLASSES } from '../../core/model/card'
+import { CLASSES } from '../../core/api/classes'
+import { defaultModelPath } from '../../core/model/card'
 import { InferenceClient } from '../../core/model/client'
 import { parseProvider } from '../../core/model/providers'
 import { InputError, isInputError } from '../../core/errors'
@@ -16,6 +17,8 @@ export interface InferenceCliOptions {
   model?: string
   provider?: string
   threads?: string
+  /** onnxruntime thread busy-waiting (see LoadOptions.spinning) */
+  spinning?: boolean
 }
 
 export function positiveInt(value: string | undefined, option: string): number | undefined {
@@ -33,6 +36,7 @@ export async function startInference(
     modelPath: options.model ?? defaultModelPath(),
     provider: parseProvider(options.provider),
     threads: positiveInt(options.threads, '--threads'),
+    spinning: options.spinning,
   })
   try {
     const info = await client.start()

@@ -5,7 +5,7 @@ import { modelSummary } from '../../core/analysis/classify'
 import { metricsOf, runRows, type LevelReport } from '../../core/analysis/evaluate'
 import { readManifest } from '../../core/analysis/manifest'
 import { InputError } from '../../core/errors'
-import { CLASSES } from '../../core/model/card'
+import { CLASSES } from '../../core/api/classes'
 import { runCommand } from '../run'
 import { positiveInt, startInference, type InferenceCliOptions } from './classify'
 
@@ -79,7 +79,8 @@ export function registerEvaluate(program: Command): void {
         const manifest = readManifest(options.manifest, options.labelColumn, options.root && resolve(options.root))
         const rows = limit ? manifest.rows.slice(0, limit) : manifest.rows
         if (rows.length === 0) throw new InputError(options.manifest, `no row has a label among ${CLASSES.join(', ')}`)
-        const { client, info } = await startInference(options)
+        // the front end runs on this thread while the host infers: no busy-waiting onnxruntime threads
+        const { client, info } = await startInference({ ...options, spinning: false })
         let run
         try {
           run = await runRows(rows, info.card, client, {

@@ -1,4 +1,5 @@
-import { CLASSES, type Aggregation, type ClassName } from '../model/card'
+import { CLASSES, type ClassName } from '../api/classes'
+import type { Aggregation } from '../api/model-card'
 
 export type Probabilities = Record<ClassName, number>
 

@@ -1,6 +1,6 @@
 import type { InferenceOutput, ModelInfo, WindowBatch } from '../api/inference'
-import type { Aggregation, ClassName, ModelCard } from '../model/card'
-import { CLASSES } from '../model/card'
+import { CLASSES, type ClassName } from '../api/classes'
+import type { Aggregation, ModelCard } from '../api/model-card'
 import { aggregateRecordings, fromLogProbs, toRecord, verdictOf, type Probabilities } from './aggregate'
 import type { AttentionMap } from './attention'
 import type { RecordingFeatures } from './recording'

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
-import type { Aggregation, ClassName, ModelCard } from '../model/card'
-import { CLASSES } from '../model/card'
+import { CLASSES, type ClassName } from '../api/classes'
+import type { Aggregation, ModelCard } from '../api/model-card'
 import { aggregateRecordings, toRecord, type Probabilities } from './aggregate'
 import { classifyFeatures, type Inferer } from './classify'
 import type { ManifestRow } from './manifest'

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { InputError } from '../errors'
-import { CLASSES, type ClassName } from '../model/card'
+import { CLASSES, type ClassName } from '../api/classes'
 
 /** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. Returns rows of fields. */
 export function parseCsv(text: string): string[][] {

@@ -2,7 +2,7 @@ import { openAudio } from '../audio/decode'
 import { resampleStream } from '../audio/resample'
 import type { Samples } from '../audio/types'
 import { LogMelStream } from '../dsp/logmel'
-import type { FrontendParams } from '../dsp/params'
+import type { FrontendParams } from '../api/model-card'
 import { InputError } from '../errors'
 
 /** A recording's log-Mel matrix [frames, nMels] and how long it is. */

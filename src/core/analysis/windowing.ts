@@ -1,4 +1,4 @@
-import type { Windowing } from '../model/card'
+import type { Windowing } from '../api/model-card'
 
 /**
  * - whole: the recording fits in one window and runs at its own length (short_input "as_is")

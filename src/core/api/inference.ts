@@ -3,7 +3,7 @@
  * the app, the child process of the CLI and the server, an in-process port in tests). The host holds one
  * onnxruntime session; requests are answered in order, each reply carries the request's id.
  */
-import type { ModelCard } from '../model/card'
+import type { ModelCard } from './model-card'
 
 export const INFERENCE_PROTOCOL_VERSION = 1
 
@@ -21,6 +21,11 @@ export interface LoadOptions {
   threads?: number
   /** onnxruntime's CPU memory arena (default true; the Electron host turns it off to give memory back) */
   cpuMemArena?: boolean
+  /**
+   * let idle intra-op threads busy-wait (onnxruntime's default, true): fastest for inference alone; off where the
+   * front end runs at the same time on another thread (evaluate, the app)
+   */
+  spinning?: boolean
 }
 
 export interface ModelInfo {

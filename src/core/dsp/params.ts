@@ -1,12 +1,13 @@
+import type { FrontendParams } from '../api/model-card'
 import { InputError } from '../errors'
 import defaults from './frontend.json'
+
+export type { FrontendParams }
 
 /**
  * The log-Mel front end's parameters. Written once in frontend.json, read by this code and by training/ (Python), and
  * carried by every model card so the app never computes features other than the ones its model was trained on.
  */
-export type FrontendParams = typeof defaults
-
 export const DEFAULT_FRONTEND: FrontendParams = defaults
 
 /**

@@ -4,7 +4,7 @@ import type { Inferer } from '../analysis/classify'
 import { fromLogProbs, toRecord, verdictOf } from '../analysis/aggregate'
 import type { Samples } from '../audio/types'
 import { LogMelStream, type LogMelBlock } from '../dsp/logmel'
-import type { ModelCard } from '../model/card'
+import type { ModelCard } from '../api/model-card'
 
 export interface AnalyzerEvents {
   columns(block: LogMelBlock, firstFrame: number): void

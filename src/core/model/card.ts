@@ -1,38 +1,10 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { checkFrontend, type FrontendParams } from '../dsp/params'
+import { CLASSES } from '../api/classes'
+import { AGGREGATIONS, type ModelCard, type Windowing } from '../api/model-card'
+import { checkFrontend } from '../dsp/params'
 import { InputError } from '../errors'
-
-/** The classes this code knows, in the order every model must output them. */
-export const CLASSES = ['normal', 'mild', 'moderate_severe'] as const
-export type ClassName = (typeof CLASSES)[number]
-
-export const AGGREGATIONS = ['mean', 'max_murmur'] as const
-export type Aggregation = (typeof AGGREGATIONS)[number]
-
-/** How a recording is cut into windows (training/phonoscope_training/data.py inference_windows). */
-export interface Windowing {
-  window_frames: number
-  hop_frames: number
-  min_frames: number
-  short_input: 'as_is'
-  pad: 'wrap'
-  last_window: 'align_end'
-  recording_rule: 'mean'
-}
-
-/** The parts of a model card (models/<name>.json, written by training/phonoscope_training/export.py) the app uses. */
-export interface ModelCard {
-  name: string
-  version: string
-  classes: string[]
-  frontend: FrontendParams
-  windowing: Windowing
-  aggregation: Aggregation
-  onnx?: { file?: string; sha256?: string }
-  [key: string]: unknown
-}
 
 /** The folder with package.json above this module: right from the sources (src/core) and from a bundle (out/cli). */
 export function appRoot(from = import.meta.dirname): string {

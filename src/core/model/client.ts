@@ -67,7 +67,10 @@ export function childProcessLauncher(): HostLauncher {
           handler(code, signal)
         }
         child.on('exit', once)
-        child.on('error', () => once(null, null))
+        // a failed spawn has no 'exit' to follow; other errors (a send to a dying host) are followed by 'exit'
+        child.on('error', () => {
+          if (child.pid === undefined) once(null, null)
+        })
       },
       kill: (signal) => void child.kill(signal),
     }

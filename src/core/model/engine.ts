@@ -2,7 +2,8 @@ import { resolve } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import type { InferenceOutput, LoadOptions, ModelInfo, WindowBatch } from '../api/inference'
 import { InputError } from '../errors'
-import { loadModelCard, sha256File, type ModelCard } from './card'
+import type { ModelCard } from '../api/model-card'
+import { loadModelCard, sha256File } from './card'
 import { openSession } from './providers'
 
 /**
@@ -29,6 +30,7 @@ export class OnnxModel {
       provider: options.provider,
       threads: options.threads,
       cpuMemArena: options.cpuMemArena,
+      spinning: options.spinning,
     })
     const info: ModelInfo = {
       name: card.name,

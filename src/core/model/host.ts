@@ -1,4 +1,4 @@
-import type { HostMessage, HostPort, HostRequest, WireError } from '../api/inference'
+import type { HostMessage, HostPort, HostRequest, LoadOptions, WireError } from '../api/inference'
 import { INFERENCE_PROTOCOL_VERSION } from '../api/inference'
 import { isInputError } from '../errors'
 import { OnnxModel } from './engine'
@@ -14,7 +14,7 @@ export function toWireError(error: unknown): WireError {
  * answers requests strictly in order and turns every failure into an `error` reply for that request.
  * `defaults.cpuMemArena` applies when a load request does not say (false in the Electron utility process).
  */
-export function serveInference(port: HostPort, defaults: { cpuMemArena?: boolean } = {}): void {
+export function serveInference(port: HostPort, defaults: Pick<LoadOptions, 'cpuMemArena' | 'spinning'> = {}): void {
   let model: OnnxModel | undefined
   let runs = 0
   let queue: Promise<void> = Promise.resolve()
@@ -25,7 +25,7 @@ export function serveInference(port: HostPort, defaults: { cpuMemArena?: boolean
     try {
       switch (request.type) {
         case 'load': {
-          const next = await OnnxModel.load({ cpuMemArena: defaults.cpuMemArena, ...request.options })
+          const next = await OnnxModel.load({ ...defaults, ...request.options })
           await model?.release()
           model = next
           return { id, type: 'loaded', info: model.info }

@@ -67,6 +67,8 @@ export interface SessionOptions {
   provider?: ProviderRequest
   threads?: number
   cpuMemArena?: boolean
+  /** let idle intra-op threads busy-wait (onnxruntime's default, true) */
+  spinning?: boolean
 }
 
 export interface OpenedSession {
@@ -128,6 +130,8 @@ export async function openSession(
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       enableCpuMemArena: options.cpuMemArena ?? true,
+      // busy-waiting pool threads steal the core the front end runs on when both work at once (evaluate, the app)
+      ...(options.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
       // a provider that fails to load logs an error of its own before throwing; we report it in one line instead
       logSeverityLevel: provider === 'cpu' ? 3 : 4,
     })

@@ -30,7 +30,7 @@ import { BrowserSource } from '../live/browser-source'
 import { fileSource } from '../live/file-source'
 import { DeviceLostError, levelOf, type AudioSource } from '../live/source'
 import { listCaptureDevices, soxSource } from '../live/sox-source'
-import type { ModelCard } from '../model/card'
+import type { ModelCard } from '../api/model-card'
 import { appRoot } from '../paths'
 import { newSessionId, SessionStore } from './store'
 

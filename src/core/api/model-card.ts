@@ -1,0 +1,49 @@
+/**
+ * The model card's shape (models/<name>.json, written by training/phonoscope_training/export.py): types only, so the
+ * inference protocol and the UI can name it. Reading and checking a card is src/core/model/card.ts.
+ */
+
+/** The log-Mel front end's parameters (src/core/dsp/frontend.json is the default, shared with training/). */
+export interface FrontendParams {
+  sample_rate: number
+  window: string
+  win_length: number
+  n_fft: number
+  hop_length: number
+  center: boolean
+  n_mels: number
+  fmin: number
+  fmax: number
+  mel_scale: string
+  mel_norm: string
+  power: number
+  log: string
+  log_offset: number
+  window_frames: number
+}
+
+export const AGGREGATIONS = ['mean', 'max_murmur'] as const
+export type Aggregation = (typeof AGGREGATIONS)[number]
+
+/** How a recording is cut into windows (training/phonoscope_training/data.py inference_windows). */
+export interface Windowing {
+  window_frames: number
+  hop_frames: number
+  min_frames: number
+  short_input: 'as_is'
+  pad: 'wrap'
+  last_window: 'align_end'
+  recording_rule: 'mean'
+}
+
+/** The parts of a model card the app uses. */
+export interface ModelCard {
+  name: string
+  version: string
+  classes: string[]
+  frontend: FrontendParams
+  windowing: Windowing
+  aggregation: Aggregation
+  onnx?: { file?: string; sha256?: string }
+  [key: string]: unknown
+}
