@@ -1,12 +1,20 @@
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, nativeTheme, session, utilityProcess } from 'electron'
-import type { HostMessage, HostRequest } from './inference-host'
+import { app, BrowserWindow, ipcMain, nativeTheme, session, utilityProcess } from 'electron'
+import { SITES, type CommandName, type EventName, type Site } from '../core/api/app'
+import type { HostMessage, HostRequest } from '../core/api/inference'
+import { defaultModelPath } from '../core/model/card'
+import { InferenceClient, type HostLauncher } from '../core/model/client'
+import { SessionService } from '../core/sessions/service'
+import { defaultSessionsDir, SessionStore } from '../core/sessions/store'
+import { IPC_AUDIO, IPC_CALL, IPC_EVENT, type IpcReply } from '../preload/bridge'
 
 // Set by `electron-vite dev`; absent in a built app, which loads the bundled renderer from disk.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL']
 const rendererFile = join(import.meta.dirname, '../renderer/index.html')
 const appOrigin = devServerUrl ? new URL(devServerUrl).origin : pathToFileURL(rendererFile).href
+const EVENTS: EventName[] = ['columns', 'level', 'waveform', 'verdict', 'device', 'session', 'error']
 
 let mainWindow: BrowserWindow | undefined
 
@@ -38,17 +46,72 @@ function isAppUrl(url: string): boolean {
   return devServerUrl ? new URL(url).origin === appOrigin : url.startsWith(appOrigin)
 }
 
-function startInferenceHost(): void {
+/** The inference host (src/main/inference-host.ts) as an Electron utilityProcess, for the shared InferenceClient. */
+const utilityProcessLauncher: HostLauncher = () => {
   const host = utilityProcess.fork(join(import.meta.dirname, 'inference-host.js'), [], {
     serviceName: 'Phonoscope inference host',
   })
-  host.on('message', (message: HostMessage) => {
-    if (message.type === 'ready') console.log(`inference host ready (pid ${message.pid})`)
-  })
-  host.on('exit', (code) => {
-    if (code !== 0) console.error(`inference host exited with code ${code}`)
-  })
-  host.postMessage({ type: 'hello' } satisfies HostRequest)
+  return {
+    get pid() {
+      return host.pid
+    },
+    send: (request: HostRequest) => host.postMessage(request),
+    onMessage: (handler) => host.on('message', (message: HostMessage) => handler(message)),
+    onExit: (handler) => host.once('exit', (code) => handler(code, null)),
+    kill: () => void host.kill(),
+  }
+}
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0]!
+
+interface BackEnd {
+  service: SessionService
+  client: InferenceClient
+  store: SessionStore
+}
+
+/** The back end in the main process: the same SessionService `phonoscope serve` runs, on the shared inference host. */
+async function startBackEnd(): Promise<BackEnd> {
+  const client = new InferenceClient({ modelPath: defaultModelPath(), cpuMemArena: false }, utilityProcessLauncher)
+  const store = new SessionStore(defaultSessionsDir())
+  for (const id of await store.recover()) console.warn(`session ${id} was interrupted; its audio is kept`)
+  let info
+  try {
+    info = await client.start()
+  } catch (error) {
+    await client.close()
+    throw error
+  }
+  const runtime = { inferer: client, card: info.card, name: info.name, sha256: info.sha256, provider: info.provider }
+  const service = new SessionService(store, runtime)
+  for (const event of EVENTS) {
+    service.on(event, (data) => mainWindow?.webContents.send(IPC_EVENT, { event, data }))
+  }
+  return { service, client, store }
+}
+
+/**
+ * The contract on IPC: commands on one invoke channel (answered once the back end is up, or with why it is not),
+ * events forwarded to the window on one channel (src/preload/index.ts is the other end).
+ */
+function serveIpc(backEnd: Promise<BackEnd>): void {
+  const answer = async (work: (running: BackEnd) => Promise<unknown>): Promise<IpcReply> => {
+    try {
+      return { ok: true, result: await work(await backEnd) }
+    } catch (error) {
+      return { ok: false, message: errorText(error) }
+    }
+  }
+  ipcMain.handle(IPC_CALL, (_event, command: CommandName, params: unknown) =>
+    answer(({ service }) => service.call(command, (params ?? {}) as never)),
+  )
+  ipcMain.handle(IPC_AUDIO, (_event, id: string, site: Site) =>
+    answer(async ({ store }) => {
+      if (!SITES.includes(site)) throw new Error(`no such site: ${String(site)}`)
+      await store.get(id) // validates the id
+      return new Uint8Array(await readFile(store.sitePath(id, site)))
+    }),
+  )
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -74,12 +137,33 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit()
   })
 
+  let backEnd: Promise<BackEnd> | undefined
+  let quitting = false
+  app.on('before-quit', (event) => {
+    if (quitting) return
+    event.preventDefault()
+    quitting = true
+    // close recordings properly (the WAV header, the site verdict) before the inference host goes
+    void (backEnd ?? Promise.reject(new Error('not started')))
+      .then(async (running) => {
+        await running.service.close()
+        await running.client.close()
+      })
+      .catch(() => undefined)
+      .finally(() => app.quit())
+  })
+
   void app.whenReady().then(() => {
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
+    backEnd = startBackEnd().catch((error: unknown) => {
+      console.error(`phonoscope: ${errorText(error)}`)
+      throw new Error(`the analysis back end did not start: ${errorText(error)}`)
+    })
+    backEnd.catch(() => undefined) // answered to each command instead
+    serveIpc(backEnd)
     openMainWindow()
     app.on('activate', () => {
       if (!mainWindow) openMainWindow()
     })
-    startInferenceHost()
   })
 }

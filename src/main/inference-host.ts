@@ -1,7 +1,8 @@
 // The inference host of the app: an Electron utilityProcess started by the main process (src/main/index.ts). It holds
 // the one long-lived onnxruntime-node session and runs window inference off the main thread, speaking the protocol
 // of src/core/api/inference.ts (the same one the CLI's child-process host speaks). The CPU memory arena is off here,
-// so memory goes back to the system between analyses in a long-running desktop app.
+// so memory goes back to the system between analyses in a long-running desktop app, and idle onnxruntime threads do
+// not busy-wait (the live front end and the UI need the other core).
 import type { HostMessage, HostRequest } from '../core/api/inference'
 import { INFERENCE_PROTOCOL_VERSION } from '../core/api/inference'
 import { serveInference } from '../core/model/host'
@@ -15,6 +16,6 @@ serveInference(
     post: (message: HostMessage) => port.postMessage(message),
     onMessage: (handler) => port.on('message', ({ data }: { data: HostRequest }) => handler(data)),
   },
-  { cpuMemArena: false },
+  { cpuMemArena: false, spinning: false },
 )
 port.postMessage({ type: 'ready', pid: process.pid, protocol: INFERENCE_PROTOCOL_VERSION } satisfies HostMessage)
