@@ -6,11 +6,13 @@
   evaluate RUN_DIR            (re)compute metrics.json and plots of a CV run
   export CKPT --name NAME [--aggregation max_murmur|mean] [--metrics RUN/metrics.json]  -> models/NAME.{onnx,json}
   results                     regenerate training/RESULTS.md from training/runs/*/metrics.json
+  table [--only NAME ...]     run every CV of experiments.py not done yet, then `results` (the whole table)
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -46,6 +48,25 @@ def config_from(a: argparse.Namespace) -> dict:
             "max_steps": a.max_steps, "limit": a.limit}
 
 
+def cross_validate(name: str, config: dict, folds: list[int]) -> None:
+    """One model per fold (finished folds are skipped), then metrics.json + plots of the run."""
+    from .evaluate import evaluate_run
+    from .train import train
+    recs = data.read_manifest()
+    feats = data.load_features(recs)
+    run = RUNS / name
+    for k in folds:
+        if (run / f"fold{k}" / "predictions.json").exists():
+            print(f"fold {k}: done already, skipped")
+            continue
+        shutil.rmtree(run / f"fold{k}", ignore_errors=True)  # an interrupted fold starts again, its log too
+        res = train({**config, "val_fold": k}, run / f"fold{k}", recs, feats)
+        print(f"fold {k}: {json.dumps(res)}", flush=True)
+    m = evaluate_run(run)
+    for level, v in m["levels"].items():
+        print(f"{level}: UAR {v['uar_mean']:.3f} +- {v['uar_std']:.3f} (folds {m['folds']})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m phonoscope_training", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,6 +91,8 @@ def main(argv=None) -> int:
     p.add_argument("--aggregation", choices=["max_murmur", "mean"], default="max_murmur")
     p.add_argument("--metrics", type=Path, default=None, help="the CV run's metrics.json for the card")
     p.add_argument("--notes", default="")
+    p = sub.add_parser("table")
+    p.add_argument("--only", nargs="+", default=None, help="these experiments only (names in experiments.py)")
     p = sub.add_parser("results")
     p.add_argument("--runs", type=Path, default=RUNS)
     p.add_argument("--out", type=Path, default=data.TRAINING_ROOT / "RESULTS.md")
@@ -80,20 +103,19 @@ def main(argv=None) -> int:
         feats = data.load_features(recs)
         print(f"{len(feats)} recordings, {sum(len(v) for v in feats.values())} frames cached")
     elif a.cmd == "cv":
-        from .evaluate import evaluate_run
-        from .train import train
-        recs = data.read_manifest()
-        feats = data.load_features(recs)
-        run = RUNS / a.name
-        for k in a.folds:
-            if (run / f"fold{k}" / "predictions.json").exists():
-                print(f"fold {k}: done already, skipped")
-                continue
-            res = train({**config_from(a), "val_fold": k}, run / f"fold{k}", recs, feats)
-            print(f"fold {k}: {json.dumps(res)}", flush=True)
-        m = evaluate_run(run)
-        for level, v in m["levels"].items():
-            print(f"{level}: UAR {v['uar_mean']:.3f} +- {v['uar_std']:.3f} (folds {m['folds']})")
+        cross_validate(a.name, config_from(a), a.folds)
+    elif a.cmd == "table":
+        from .experiments import EXPERIMENTS
+        from .report import write_results
+        unknown = set(a.only or []) - set(EXPERIMENTS)
+        if unknown:
+            ap.error(f"unknown experiments {sorted(unknown)}; see phonoscope_training/experiments.py")
+        for name, args in EXPERIMENTS.items():
+            if a.only is None or name in a.only:
+                c = ap.parse_args(["cv", "--name", name, *args])
+                print(f"== {name} {' '.join(args)}", flush=True)
+                cross_validate(name, config_from(c), c.folds)
+        print(f"wrote {write_results(RUNS, data.TRAINING_ROOT / 'RESULTS.md')}")
     elif a.cmd == "train":
         from .train import train
         res = train({**config_from(a), "val_fold": a.val_fold}, RUNS / a.name)

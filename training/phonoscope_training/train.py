@@ -4,6 +4,7 @@ progress bar and a JSON-lines run log. Never selects anything on the reported va
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import os
@@ -55,10 +56,24 @@ def git_commit() -> str:
         return "unknown"
 
 
+def keep_freed_memory() -> None:
+    """Stop glibc from returning PyTorch's large CPU buffers to the OS after every step (mmap/munmap and page faults
+    per batch). Measured on 2 cores: a training step 5x faster (8.7 s -> 1.6 s, system time 13 s -> 2 s per 4 steps).
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, Windows, musl): nothing to tune
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, ctypes.c_int(1 << 30))
+    libc.mallopt(m_trim_threshold, ctypes.c_int(2**31 - 1))
+
+
 def device() -> torch.device:
     if torch.cuda.is_available():
         return torch.device("cuda")
     torch.set_num_threads(int(os.environ.get("PHONOSCOPE_THREADS", "2")))
+    keep_freed_memory()
     return torch.device("cpu")
 
 

@@ -5,14 +5,7 @@ import { CLASSES } from '../api/classes'
 import { AGGREGATIONS, type ModelCard, type Windowing } from '../api/model-card'
 import { checkFrontend } from '../dsp/params'
 import { InputError } from '../errors'
-
-/** The folder with package.json above this module: right from the sources (src/core) and from a bundle (out/cli). */
-export function appRoot(from = import.meta.dirname): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`)
-  }
-}
+import { appRoot } from '../paths'
 
 /** The shipped model: models/phonoscope-cnn-att.onnx (PHONOSCOPE_MODEL overrides). */
 export const defaultModelPath = (): string =>

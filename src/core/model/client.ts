@@ -14,7 +14,7 @@ import type {
   WireError,
 } from '../api/inference'
 import { InputError } from '../errors'
-import { appRoot } from './card'
+import { appRoot } from '../paths'
 
 /** A running host, whatever carries its messages (child process, Electron utilityProcess, worker). */
 export interface HostHandle {
