@@ -37,8 +37,10 @@ function openMainWindow(): void {
   })
   win.once('ready-to-show', () => win.show())
   win.on('closed', () => (mainWindow = undefined))
-  if (devServerUrl) void win.loadURL(devServerUrl)
-  else void win.loadFile(rendererFile)
+  // `--demo`: the live view replays the sample recording at once, as if from a stethoscope (README)
+  const query = process.argv.includes('--demo') ? { demo: '1' } : undefined
+  if (devServerUrl) void win.loadURL(query ? `${devServerUrl}?demo=1` : devServerUrl)
+  else void win.loadFile(rendererFile, { query })
   mainWindow = win
 }
 

@@ -1,0 +1,133 @@
+import type { CommandName, Params, Result, Site } from '@core/api/app'
+import { AUDIO_FRAME_ID_BYTES, TOKEN_COOKIE, WS_PATH, type ServerMessage } from '@core/api/wire'
+import { EventHub, type ApiClient, type ConnectionState } from './client'
+
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000]
+
+interface Pending {
+  resolve: (value: unknown) => void
+  reject: (error: Error) => void
+}
+
+/** The token for a server listening beyond loopback: ?token= in the page URL, else the cookie. */
+function pageToken(location: Location): string | undefined {
+  const fromUrl = new URLSearchParams(location.search).get('token')
+  if (fromUrl) return fromUrl
+  const cookie = new RegExp(`(?:^|;\\s*)${TOKEN_COOKIE}=([^;]+)`).exec(document.cookie)?.[1]
+  return cookie ? decodeURIComponent(cookie) : undefined
+}
+
+/**
+ * The API over `phonoscope serve`'s WebSocket. Reconnects with backoff when the socket drops; event handlers live in
+ * the hub, so they keep receiving after a reconnect. Calls made while disconnected wait for the connection; calls
+ * in flight when it drops are rejected (the server may or may not have run them).
+ */
+export class WebSocketClient implements ApiClient {
+  readonly mode = 'server' as const
+  state: ConnectionState = 'connecting'
+  private socket: WebSocket | undefined
+  private readonly hub = new EventHub()
+  private readonly stateHandlers = new Set<(state: ConnectionState) => void>()
+  private readonly pending = new Map<number, Pending>()
+  private readonly queue: string[] = []
+  private nextId = 1
+  private attempt = 0
+  private readonly token: string | undefined
+  private readonly base: URL
+
+  constructor(location: Location = window.location) {
+    this.base = new URL(location.href)
+    this.token = pageToken(location)
+    this.connect()
+  }
+
+  private socketUrl(): string {
+    const url = new URL(WS_PATH, this.base)
+    url.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:'
+    url.search = ''
+    if (this.token) url.searchParams.set('token', this.token)
+    return url.href
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return
+    this.state = state
+    for (const handler of this.stateHandlers) handler(state)
+  }
+
+  private connect(): void {
+    const socket = new WebSocket(this.socketUrl())
+    socket.binaryType = 'arraybuffer'
+    this.socket = socket
+    socket.onopen = () => {
+      this.attempt = 0
+      this.setState('open')
+      for (const message of this.queue.splice(0)) socket.send(message)
+    }
+    socket.onmessage = (event) => this.receive(String(event.data))
+    socket.onclose = () => {
+      if (this.socket !== socket) return
+      this.socket = undefined
+      const error = new Error('the connection to the Phonoscope server was lost')
+      for (const waiting of this.pending.values()) waiting.reject(error)
+      this.pending.clear()
+      this.setState('lost')
+      const delay = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)]!
+      setTimeout(() => this.connect(), delay)
+    }
+  }
+
+  private receive(text: string): void {
+    let message: ServerMessage
+    try {
+      message = JSON.parse(text) as ServerMessage
+    } catch {
+      return
+    }
+    if ('event' in message) return this.hub.emit(message.event, message.data)
+    if (message.id === null || message.id === undefined) {
+      if ('error' in message) this.hub.emit('error', { message: message.error.message })
+      return
+    }
+    const waiting = this.pending.get(message.id)
+    if (!waiting) return
+    this.pending.delete(message.id)
+    if ('error' in message) waiting.reject(new Error(message.error.message))
+    else waiting.resolve(message.result)
+  }
+
+  call<C extends CommandName>(command: C, params: Params<C>): Promise<Result<C>> {
+    const id = this.nextId++
+    const text = JSON.stringify({ id, command, params })
+    return new Promise<Result<C>>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(text)
+      else this.queue.push(text)
+    })
+  }
+
+  on: ApiClient['on'] = (event, handler) => this.hub.on(event, handler)
+
+  onState(handler: (state: ConnectionState) => void): () => void {
+    this.stateHandlers.add(handler)
+    return () => void this.stateHandlers.delete(handler)
+  }
+
+  async siteAudio(session: string, site: Site): Promise<ArrayBuffer> {
+    const url = new URL(`api/sessions/${encodeURIComponent(session)}/sites/${site}/audio.wav`, new URL('/', this.base))
+    if (this.token) url.searchParams.set('token', this.token)
+    const response = await fetch(url)
+    if (!response.ok) throw new Error(`${response.status}: ${(await response.text()).trim()}`)
+    return response.arrayBuffer()
+  }
+
+  sendAudio(session: string, samples: Float32Array): void {
+    const socket = this.socket
+    if (socket?.readyState !== WebSocket.OPEN) return
+    const frame = new Uint8Array(AUDIO_FRAME_ID_BYTES + samples.length * 4)
+    for (let i = 0; i < AUDIO_FRAME_ID_BYTES; i++) frame[i] = session.charCodeAt(i) & 0xff
+    const view = new DataView(frame.buffer)
+    for (let i = 0; i < samples.length; i++) view.setFloat32(AUDIO_FRAME_ID_BYTES + i * 4, samples[i]!, true)
+    socket.send(frame)
+  }
+}
