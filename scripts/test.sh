@@ -18,8 +18,11 @@ step typecheck npm run --silent typecheck
 step build npx electron-vite build --logLevel warn
 step vitest npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
 step pytest bash -c "cd training && .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml='$results/pytest.xml'"
+step browser npx vitest run --config vitest.browser.config.ts --reporter=default --reporter=json \
+  --outputFile.json="$results/browser.json"
 
-node scripts/summarize-tests.mjs "$results/vitest.json" "$results/pytest.xml"
+node scripts/summarize-tests.mjs "vitest=$results/vitest.json" "pytest=$results/pytest.xml" \
+  "browser=$results/browser.json"
 if [ ${#failed_steps[@]} -gt 0 ]; then
   echo "failed steps: ${failed_steps[*]}"
   exit 1

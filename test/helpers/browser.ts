@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { REPO_ROOT } from './paths'
+
+export const CHROMIUM = process.env.PHONOSCOPE_CHROMIUM ?? '/usr/bin/chromium'
+export const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'screenshots')
+
+/**
+ * Whether Debian's Chromium is there. Missing, it fails the run under CI=true (set-up installs it); elsewhere the
+ * browser tests are skipped with the reason.
+ */
+export function chromiumAvailable(): boolean {
+  const available = existsSync(CHROMIUM)
+  if (!available && process.env.CI === 'true')
+    throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/setup.sh`)
+  if (!existsSync(join(REPO_ROOT, 'out', 'renderer', 'index.html'))) {
+    throw new Error('the UI is not built (out/renderer): run `npm run build` first')
+  }
+  return available
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  })
+}
+
+export interface AppServer {
+  url: string
+  port: number
+  process: ChildProcess
+  /** SIGTERM (a clean stop) or SIGKILL (a crash); resolves when the process is gone */
+  stop(signal?: NodeJS.Signals): Promise<void>
+}
+
+/** `phonoscope serve` as a user runs it, on a sessions folder of the test's own; resolves once it listens. */
+export function startServer(sessions: string, port = 0, extra: string[] = []): Promise<AppServer> {
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'bin', 'phonoscope.mjs'), 'serve', '--port', String(port), '--sessions', sessions, ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+  )
+  let output = ''
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return new Promise((resolve, reject) => {
+    const onData = (data: Buffer) => {
+      output += String(data)
+      const url = /serving at (http:\/\/[^\s?]+)/.exec(output)?.[1]
+      if (!url) return
+      child.stdout!.off('data', onData)
+      resolve({
+        url,
+        port: Number(new URL(url).port),
+        process: child,
+        stop: async (signal = 'SIGTERM') => {
+          child.kill(signal)
+          await exited
+        },
+      })
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', (data) => (output += String(data)))
+    child.once('exit', (code) => reject(new Error(`phonoscope serve exited (${code}) before listening:\n${output}`)))
+  })
+}
+
+/** A canvas's pixels, summarised: how many are not transparent, and a checksum that changes when any does. */
+export function canvasSummary(page: Page, testId: string): Promise<{ painted: number; checksum: number }> {
+  return page.$eval(`[data-testid=${testId}]`, (element) => {
+    const canvas = element as HTMLCanvasElement
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height)
+    let painted = 0
+    let checksum = 0
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3]! > 0) painted++
+      checksum = (checksum * 31 + data[i]! + data[i + 1]! * 7 + data[i + 2]! * 13 + data[i + 3]! * 17) >>> 0
+    }
+    return { painted, checksum }
+  })
+}
+
+/** The three probabilities a verdict panel shows, as the numbers on screen (percent). */
+export async function shownProbabilities(page: Page, panel: string): Promise<number[]> {
+  const texts = await page.$$eval(`[data-testid=${panel}] [data-testid=probabilities] dd`, (dds) =>
+    dds.map((dd) => dd.textContent ?? ''),
+  )
+  return texts.map((t) => Number.parseFloat(t))
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  const path = join(SCREENSHOTS, `${name}.png`)
+  await page.screenshot({ path })
+  return path
+}
