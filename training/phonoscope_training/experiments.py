@@ -1,0 +1,30 @@
+"""Every cross-validation run of training/RESULTS.md, in one list: `python -m phonoscope_training table` runs the
+ones not done yet (finished folds are skipped, so an interrupted table resumes) and regenerates RESULTS.md.
+
+The first block is the paper's ablation redone on our folds (architecture x pooling x attention activation x
+balanced up-sampling); the second goes beyond the paper. Every run uses the same folds and the same fixed schedule
+unless its arguments say otherwise.
+"""
+from __future__ import annotations
+
+# name -> arguments of `python -m phonoscope_training cv` (on top of the shipped configuration's defaults)
+PAPER_ABLATION: dict[str, list[str]] = {
+    "cnn-att-sigmoid": [],
+    "cnn-gap": ["--pooling", "avg"],
+    "lstm-att": ["--arch", "lstm"],
+    "gru-att": ["--arch", "gru"],
+    "cnn-att-softmax": ["--activation", "softmax"],
+    "cnn5-att-sigmoid": ["--kernel", "5"],
+    "cnn-att-sigmoid-unbalanced": ["--unbalanced"],
+    "cnn-gap-unbalanced": ["--pooling", "avg", "--unbalanced"],
+    "lstm-gap": ["--arch", "lstm", "--pooling", "avg"],
+    "gru-gap": ["--arch", "gru", "--pooling", "avg"],
+    "lstm-att-unbalanced": ["--arch", "lstm", "--unbalanced"],
+    "gru-att-unbalanced": ["--arch", "gru", "--unbalanced"],
+}
+
+BEYOND_PAPER: dict[str, list[str]] = {
+    "cnn-att-sigmoid-patient-label": ["--label", "patient"],
+}
+
+EXPERIMENTS = {**PAPER_ABLATION, **BEYOND_PAPER}
