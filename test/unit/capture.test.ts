@@ -9,7 +9,7 @@ import { CLASSES } from '../../src/core/api/classes'
 import { classifyFeatures } from '../../src/core/analysis/classify'
 import { fromLogProbs } from '../../src/core/analysis/aggregate'
 import { recordingFeatures } from '../../src/core/analysis/recording'
-import { openAudio } from '../../src/core/audio/decode'
+import { audioInfo, openAudio } from '../../src/core/audio/decode'
 import { resampleStream } from '../../src/core/audio/resample'
 import { SAMPLE_RECORDING, SessionService, type ModelRuntime } from '../../src/core/sessions/service'
 import { SessionStore } from '../../src/core/sessions/store'
@@ -135,7 +135,7 @@ describe('capture from a PulseAudio null sink through sox (the app’s stethosco
     player.kill()
     const lostEvent = await lost
     expect(lostEvent.message).toMatch(/recorded is kept/)
-    const before = (await openAudio(store.sitePath(session.id, 'AV'))).info.frames!
+    const before = (await audioInfo(store.sitePath(session.id, 'AV'))).frames!
     expect(before / 44100).toBeGreaterThan(2)
 
     const restored = waitFor(service, 'device', (d) => d.state === 'restored')

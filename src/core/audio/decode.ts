@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises'
 import { InputError } from '../errors'
 import { openFlac } from './flac'
-import type { MonoAudioStream } from './types'
+import type { AudioInfo, MonoAudioStream } from './types'
 import { openWav } from './wav'
 
 /** Magic numbers of formats people will try, so the error can say what the file is rather than what it is not. */
@@ -29,8 +29,9 @@ export async function openAudio(path: string): Promise<MonoAudioStream> {
     const magic = Buffer.alloc(12)
     const { bytesRead } = await file.read(magic, 0, 12, 0)
     const tag = magic.toString('latin1', 0, Math.min(4, bytesRead))
-    if (tag === 'RIFF') return await openWav(file, path, size)
-    if (tag === 'fLaC') return await openFlac(file, path, size)
+    const close = () => file.close()
+    if (tag === 'RIFF') return { ...(await openWav(file, path, size)), close }
+    if (tag === 'fLaC') return { ...(await openFlac(file, path, size)), close }
     if (magic.toString('latin1', 4, 8) === 'ftyp')
       throw new InputError(path, 'unsupported format: MP4/M4A (use WAV or FLAC)')
     const known = KNOWN_UNSUPPORTED.find(([prefix]) => tag.startsWith(prefix))
@@ -55,4 +56,11 @@ async function fileSize(path: string): Promise<number> {
     if (code === 'EACCES') throw new InputError(path, 'permission denied')
     throw error
   }
+}
+
+/** What a file's header says (rate, channels, length), without decoding it. */
+export async function audioInfo(path: string): Promise<AudioInfo> {
+  const audio = await openAudio(path)
+  await audio.close()
+  return audio.info
 }

@@ -20,4 +20,6 @@ export interface MonoAudioStream {
   path: string
   info: AudioInfo
   chunks: AsyncIterable<Samples>
+  /** releases the file when the chunks are not read to the end (reading them to the end releases it too) */
+  close(): Promise<void>
 }

@@ -120,7 +120,11 @@ async function* monoChunks(file: FileHandle, layout: WavLayout): AsyncGenerator<
   }
 }
 
-export async function openWav(file: FileHandle, path: string, fileSize: number): Promise<MonoAudioStream> {
+export async function openWav(
+  file: FileHandle,
+  path: string,
+  fileSize: number,
+): Promise<Omit<MonoAudioStream, 'close'>> {
   const layout = await readLayout(file, path, fileSize)
   return { path, info: layout.info, chunks: monoChunks(file, layout) }
 }
