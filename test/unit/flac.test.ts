@@ -61,6 +61,29 @@ describe('FLAC decoding (pure TypeScript, checked against libFLAC encodings)', (
     expect(await samplesOf(flac)).toEqual(await samplesOf(wav))
   })
 
+  it('streams a long file block by block, and skips metadata larger than the first read', async () => {
+    // 12 s of 48 kHz stereo 24-bit noise: megabytes of frames, read in several blocks
+    const { wav, flac } = flacOf('long', wavBytes({ samples: noisy(576_000, 2), bits: 24, sampleRate: 48000 }))
+    const expected = await samplesOf(wav)
+    expect(await samplesOf(flac)).toEqual(expected)
+
+    // a 600 kB PADDING block after STREAMINFO, as a tagger leaves room for a cover picture
+    const bytes = readFileSync(flac)
+    const streamInfoWasLast = bytes[4]! & 0x80
+    const padding = Buffer.alloc(4 + 600_000)
+    padding[0] = streamInfoWasLast | 1
+    padding.writeUIntBE(600_000, 1, 3)
+    const padded = Buffer.concat([
+      bytes.subarray(0, 4),
+      Buffer.from([bytes[4]! & 0x7f]),
+      bytes.subarray(5, 42),
+      padding,
+      bytes.subarray(42),
+    ])
+    writeFileSync(join(dir, 'padded.flac'), padded)
+    expect(await samplesOf(join(dir, 'padded.flac'))).toEqual(expected)
+  })
+
   it('digital silence (constant subframes) decodes to zeros', async () => {
     const { flac } = flacOf('silence', wavBytes({ samples: Array.from({ length: 9000 }, () => [0]) }))
     const x = await samplesOf(flac)

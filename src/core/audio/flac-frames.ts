@@ -108,7 +108,7 @@ const BLOCK_SIZES = [0, 192, 576, 1152, 2304, 4608, -8, -16, 256, 512, 1024, 204
 const SAMPLE_SIZES = [0, 8, 12, -1, 16, 20, 24, 32]
 
 export interface Frame {
-  /** per channel, `blockSize` integer samples each */
+  /** per channel, integer samples in [0, blockSize); the buffers are reused by the next decodeFrame call */
   channels: Int32Array[]
   blockSize: number
   bitsPerSample: number
@@ -117,10 +117,16 @@ export interface Frame {
 }
 
 /**
- * Decodes the frame starting at bytes[start] (within bytes[start, end)). Throws NEED_MORE when the frame is not all
- * there yet, FlacFormatError when it is broken.
+ * Decodes the frame starting at bytes[start] (within bytes[start, end)) into `buffers` (one per channel, grown as
+ * needed). Throws NEED_MORE when the frame is not all there yet, FlacFormatError when it is broken.
  */
-export function decodeFrame(bytes: Uint8Array, start: number, end: number, info: StreamInfo): Frame {
+export function decodeFrame(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  info: StreamInfo,
+  buffers: Int32Array[],
+): Frame {
   const r = new BitReader(bytes, start, end)
   if (r.read(15) !== 0x7ffc) throw new FlacFormatError('lost frame sync')
   r.read(1) // blocking strategy: fixed or variable, the same to a decoder
@@ -153,9 +159,10 @@ export function decodeFrame(bytes: Uint8Array, start: number, end: number, info:
 
   const channels: Int32Array[] = []
   for (let c = 0; c < nChannels; c++) {
+    if ((buffers[c]?.length ?? 0) < blockSize) buffers[c] = new Int32Array(Math.max(blockSize, info.maxBlockSize))
     // the side channel carries one bit more
     const side = (channelCode === 8 && c === 1) || (channelCode === 9 && c === 0) || (channelCode === 10 && c === 1)
-    channels.push(decodeSubframe(r, blockSize, bitsPerSample + (side ? 1 : 0)))
+    channels.push(decodeSubframe(r, buffers[c]!.subarray(0, blockSize), bitsPerSample + (side ? 1 : 0)))
   }
   decorrelate(channelCode, channels, blockSize)
 
@@ -176,13 +183,13 @@ function readUtf8Number(r: BitReader): void {
   for (let i = 1; i < more; i++) if (r.read(8) >> 6 !== 2) throw new FlacFormatError('invalid frame number')
 }
 
-function decodeSubframe(r: BitReader, blockSize: number, bps: number): Int32Array {
+function decodeSubframe(r: BitReader, out: Int32Array, bps: number): Int32Array {
+  const blockSize = out.length
   if (r.read(1) !== 0) throw new FlacFormatError('subframe padding bit set')
   const type = r.read(6)
   let wasted = 0
   if (r.read(1)) wasted = r.readUnary() + 1
   const bits = bps - wasted
-  const out = new Int32Array(blockSize)
   if (type === 0) {
     out.fill(r.readSigned(bits))
   } else if (type === 1) {

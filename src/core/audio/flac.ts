@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import { endianness } from 'node:os'
 import { InputError } from '../errors'
 import { decodeFrame, FlacFormatError, NEED_MORE, type Frame, type StreamInfo } from './flac-frames'
 import type { AudioInfo, MonoAudioStream, Samples } from './types'
 
-const READ_BLOCK = 1 << 16
+const READ_BLOCK = 1 << 18
 const LITTLE_ENDIAN = endianness() === 'LE'
 const STREAMINFO_BYTES = 34
 
@@ -20,120 +20,168 @@ function parseStreamInfo(s: Buffer): StreamInfo {
   }
 }
 
-/** Reads the metadata blocks after "fLaC": STREAMINFO (mandatory, first), the others skipped. */
-async function readMetadata(
-  file: FileHandle,
-  path: string,
-  size: number,
-): Promise<{ info: StreamInfo; audioAt: number }> {
-  const header = Buffer.alloc(4)
+interface Head {
+  info: StreamInfo
+  /** the bytes read so far that hold the first frames (at most READ_BLOCK) */
+  bytes: Buffer
+  /** where in `bytes` the frames start */
+  audioAt: number
+  /** the file offset just after `bytes` */
+  position: number
+}
+
+/**
+ * Reads the file's first block (one read: most heart sounds fit in it) and its metadata: STREAMINFO (mandatory,
+ * first), the others skipped, read past when they outgrow the block (a large cover picture).
+ */
+async function readHead(file: FileHandle, path: string, size: number): Promise<Head> {
+  const bytes = Buffer.allocUnsafe(Math.min(size, READ_BLOCK))
+  const { bytesRead } = await file.read(bytes, 0, bytes.length, 0)
+  const head = bytes.subarray(0, bytesRead)
   let info: StreamInfo | undefined
   for (let at = 4; ;) {
     if (at + 4 > size) throw new InputError(path, 'corrupt FLAC: metadata runs past the end of the file')
-    await file.read(header, 0, 4, at)
+    const header = at + 4 <= head.length ? head.subarray(at, at + 4) : await readAt(file, at, 4)
     const last = header[0]! & 0x80
     const type = header[0]! & 0x7f
     const length = header.readUIntBE(1, 3)
     if (!info) {
       if (type !== 0 || length !== STREAMINFO_BYTES)
         throw new InputError(path, 'corrupt FLAC: no valid STREAMINFO block')
-      const block = Buffer.alloc(STREAMINFO_BYTES)
-      await file.read(block, 0, STREAMINFO_BYTES, at + 4)
-      info = parseStreamInfo(block)
+      info = parseStreamInfo(at + 38 <= head.length ? head.subarray(at + 4, at + 38) : await readAt(file, at + 4, 34))
       if (info.sampleRate === 0) throw new InputError(path, 'corrupt FLAC: sample rate of 0 Hz')
     } else if (type === 127) {
       throw new InputError(path, 'corrupt FLAC: invalid metadata block')
     }
     at += 4 + length
-    if (last) return { info, audioAt: at }
+    if (last) {
+      if (at <= head.length) return { info, bytes: head, audioAt: at, position: head.length }
+      const frames = await readAt(file, at, READ_BLOCK)
+      return { info, bytes: frames, audioAt: 0, position: at + frames.length }
+    }
   }
 }
 
-/** The PCM bytes libFLAC's MD5 signature covers: samples interleaved, little-endian, (bits + 7) / 8 bytes each. */
-function pcmBytes(frame: Frame, bytesPerSample: number): Uint8Array {
-  const { channels, blockSize } = frame
-  if (bytesPerSample === 2 && LITTLE_ENDIAN) {
-    const pcm = new Int16Array(blockSize * channels.length)
-    channels.forEach((channel, c) => {
-      for (let i = 0; i < blockSize; i++) pcm[i * channels.length + c] = channel[i]!
-    })
-    return new Uint8Array(pcm.buffer)
-  }
-  const out = Buffer.allocUnsafe(blockSize * channels.length * bytesPerSample)
-  let at = 0
-  for (let i = 0; i < blockSize; i++) {
-    for (const channel of channels) at = out.writeIntLE(channel[i]!, at, bytesPerSample)
-  }
-  return out
+async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length)
+  const { bytesRead } = await file.read(buf, 0, length, position)
+  return buf.subarray(0, bytesRead)
 }
 
 /**
- * Averages the channels and scales integers by 2^(bits-1), as libsndfile (and so librosa and our WAV reader) do:
- * FLAC and WAV copies of a recording give bit-identical samples, identical to the Python side's.
+ * Turns decoded frames into mono samples and checks them against the stream's MD5 signature (of the PCM bytes:
+ * samples interleaved, little-endian, (bits + 7) / 8 bytes each). Buffers are reused from frame to frame.
  */
-function toMono(frames: Frame[], bitsPerSample: number): Float64Array {
-  const full = 2 ** (bitsPerSample - 1)
-  const out = new Float64Array(frames.reduce((n, f) => n + f.blockSize, 0))
-  let at = 0
-  for (const { channels, blockSize } of frames) {
-    for (const channel of channels) {
-      for (let i = 0; i < blockSize; i++) out[at + i] = out[at + i]! + channel[i]! / full
-    }
-    if (channels.length > 1) for (let i = 0; i < blockSize; i++) out[at + i]! /= channels.length
-    at += blockSize
+class FrameSink {
+  private readonly md5: Hash | undefined
+  private readonly bytesPerSample: number
+  private readonly scale: number
+  private pcm = new Int16Array(0)
+  private mono = new Float64Array(0)
+  length = 0
+
+  constructor(private readonly info: StreamInfo) {
+    this.md5 = info.md5.some((b) => b !== 0) ? createHash('md5') : undefined
+    this.bytesPerSample = (info.bitsPerSample + 7) >> 3
+    this.scale = 1 / 2 ** (info.bitsPerSample - 1)
   }
-  return out
+
+  /**
+   * Averages the channels and scales integers by 2^(bits-1), as libsndfile (and so librosa and our WAV reader) do:
+   * FLAC and WAV copies of a recording give bit-identical samples, identical to the Python side's.
+   */
+  add({ channels, blockSize }: Frame): void {
+    this.hash(channels, blockSize)
+    if (this.mono.length < this.length + blockSize) {
+      const grown = new Float64Array(Math.max(2 * this.mono.length, this.length + blockSize))
+      grown.set(this.mono.subarray(0, this.length))
+      this.mono = grown
+    }
+    const out = this.mono.subarray(this.length, this.length + blockSize)
+    out.fill(0)
+    for (const channel of channels) {
+      for (let i = 0; i < blockSize; i++) out[i] = out[i]! + channel[i]! * this.scale
+    }
+    if (channels.length > 1) for (let i = 0; i < blockSize; i++) out[i]! /= channels.length
+    this.length += blockSize
+  }
+
+  /** The samples added since the last take. */
+  take(): Float64Array {
+    const out = this.mono.slice(0, this.length)
+    this.length = 0
+    return out
+  }
+
+  verify(path: string): void {
+    if (this.md5 && !this.md5.digest().equals(this.info.md5)) {
+      throw new InputError(path, 'corrupt FLAC: the decoded audio does not match its MD5 signature')
+    }
+  }
+
+  private hash(channels: Int32Array[], blockSize: number): void {
+    if (!this.md5) return
+    const n = channels.length
+    if (this.bytesPerSample === 2 && LITTLE_ENDIAN) {
+      if (this.pcm.length < blockSize * n) this.pcm = new Int16Array(blockSize * n)
+      for (let c = 0; c < n; c++) {
+        const channel = channels[c]!
+        for (let i = 0; i < blockSize; i++) this.pcm[i * n + c] = channel[i]!
+      }
+      this.md5.update(new Uint8Array(this.pcm.buffer, 0, blockSize * n * 2))
+      return
+    }
+    const bytes = Buffer.allocUnsafe(blockSize * n * this.bytesPerSample)
+    let at = 0
+    for (let i = 0; i < blockSize; i++)
+      for (const channel of channels) at = bytes.writeIntLE(channel[i]!, at, this.bytesPerSample)
+    this.md5.update(bytes)
+  }
 }
 
-async function* monoChunks(file: FileHandle, path: string, size: number, info: StreamInfo, audioAt: number) {
-  const md5 = info.md5.some((b) => b !== 0) ? createHash('md5') : undefined
-  const bytesPerSample = (info.bitsPerSample + 7) >> 3
-  let buffer = Buffer.alloc(READ_BLOCK * 2)
-  let start = 0
-  let end = 0
+async function* monoChunks(file: FileHandle, path: string, size: number, head: Head): AsyncGenerator<Samples> {
+  const { info } = head
+  const sink = new FrameSink(info)
+  const channelBuffers: Int32Array[] = []
+  let buffer = head.bytes
+  let start = head.audioAt
+  let end = head.bytes.length
+  let position = head.position
   let decoded = 0
   try {
-    for (let position = audioAt; ;) {
-      const atEnd = position >= size
-      if (!atEnd) {
-        if (buffer.length - end < READ_BLOCK) {
-          const grown = Buffer.alloc(Math.max(buffer.length, (end - start + READ_BLOCK) * 2))
-          buffer.copy(grown, 0, start, end)
-          buffer = grown
-          end -= start
-          start = 0
-        }
-        const { bytesRead } = await file.read(buffer, end, READ_BLOCK, position)
-        if (bytesRead === 0) break
-        position += bytesRead
-        end += bytesRead
-      }
-      const frames: Frame[] = []
+    for (;;) {
       for (;;) {
         if (start === end) break
         let frame: Frame
         try {
-          frame = decodeFrame(buffer, start, end, info)
+          frame = decodeFrame(buffer, start, end, info, channelBuffers)
         } catch (error) {
           if (error !== NEED_MORE) throw error
           if (position >= size) throw new InputError(path, 'truncated FLAC: the last frame is cut off')
           break
         }
-        md5?.update(pcmBytes(frame, bytesPerSample))
-        frames.push(frame)
+        sink.add(frame)
         start += frame.length
       }
-      if (frames.length > 0) {
-        const mono = toMono(frames, info.bitsPerSample)
+      if (sink.length > 0) {
+        const mono = sink.take()
         decoded += mono.length
-        yield mono as Samples
+        yield mono
       }
-      if (position >= size && start === end) break
+      if (position >= size) break
+      // keep the unfinished frame, read the next block after it
+      const kept = end - start
+      const next = Buffer.allocUnsafe(kept + READ_BLOCK)
+      buffer.copy(next, 0, start, end)
+      const { bytesRead } = await file.read(next, kept, READ_BLOCK, position)
+      if (bytesRead === 0) break
+      position += bytesRead
+      buffer = next
+      start = 0
+      end = kept + bytesRead
     }
     if (decoded === 0) throw new InputError(path, 'no audio samples')
-    if (md5 && !md5.digest().equals(info.md5)) {
-      throw new InputError(path, 'corrupt FLAC: the decoded audio does not match its MD5 signature')
-    }
+    sink.verify(path)
   } catch (error) {
     if (error instanceof FlacFormatError) throw new InputError(path, `corrupt FLAC: ${error.message}`)
     throw error
@@ -143,7 +191,8 @@ async function* monoChunks(file: FileHandle, path: string, size: number, info: S
 }
 
 export async function openFlac(file: FileHandle, path: string, size: number): Promise<Omit<MonoAudioStream, 'close'>> {
-  const { info: stream, audioAt } = await readMetadata(file, path, size)
+  const head = await readHead(file, path, size)
+  const stream = head.info
   const info: AudioInfo = {
     container: 'flac',
     sampleRate: stream.sampleRate,
@@ -153,5 +202,5 @@ export async function openFlac(file: FileHandle, path: string, size: number): Pr
     // STREAMINFO writes 0 total samples when the encoder did not know the length: then it is unknown, not zero
     frames: stream.totalFrames === 0 ? undefined : stream.totalFrames,
   }
-  return { path, info, chunks: monoChunks(file, path, size, stream, audioAt) }
+  return { path, info, chunks: monoChunks(file, path, size, head) }
 }
