@@ -35,6 +35,8 @@ def model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=int, default=32)
     g.add_argument("--lr", type=float, default=1e-3)
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
+                   help="training arithmetic (bf16 autocast; evaluation and export are fp32)")
     g.add_argument("--inner-fold", type=int, default=None,
                    help="early stopping on this inner fold instead of the fixed schedule")
     g.add_argument("--max-steps", type=int, default=None)
@@ -44,7 +46,7 @@ def model_args(p: argparse.ArgumentParser) -> None:
 def config_from(a: argparse.Namespace) -> dict:
     return {"arch": a.arch, "pooling": a.pooling, "activation": a.activation, "kernel": a.kernel,
             "dropout": a.dropout, "label": a.label, "balanced": not a.unbalanced, "crop_frames": a.crop_frames,
-            "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed, "inner_fold": a.inner_fold,
+            "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed, "precision": a.precision, "inner_fold": a.inner_fold,
             "max_steps": a.max_steps, "limit": a.limit}
 
 
