@@ -17,7 +17,12 @@ export class NullSink {
     try {
       execFileSync('pactl', ['info'], { stdio: 'ignore', timeout: 5000 })
     } catch {
-      execFileSync('pulseaudio', ['-D', '--exit-idle-time=-1'], { stdio: 'ignore', timeout: 10_000 })
+      // a high-quality resampler for the 4 kHz test files played into a 44.1/48 kHz sink, so that what is captured is
+      // what was played (PulseAudio's default, speex-float-1, is tuned for speed)
+      execFileSync('pulseaudio', ['-D', '--exit-idle-time=-1', '--resample-method=soxr-vhq'], {
+        stdio: 'ignore',
+        timeout: 10_000,
+      })
       execFileSync('pactl', ['info'], { stdio: 'ignore', timeout: 5000 })
     }
   }
@@ -36,6 +41,6 @@ export class NullSink {
   }
 
   play(wav: string): ChildProcess {
-    return spawn('paplay', ['-d', this.name, wav], { stdio: 'ignore' })
+    return spawn('paplay', ['-d', this.name, '--latency-msec=500', wav], { stdio: 'ignore' })
   }
 }
