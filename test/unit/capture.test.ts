@@ -13,6 +13,7 @@ import { audioInfo, openAudio } from '../../src/core/audio/decode'
 import { resampleStream } from '../../src/core/audio/resample'
 import { SAMPLE_RECORDING, SessionService, type ModelRuntime } from '../../src/core/sessions/service'
 import { SessionStore } from '../../src/core/sessions/store'
+import { phonoscope } from '../helpers/cli'
 import { NullSink } from '../helpers/pulse'
 import { inProcessRuntime } from '../helpers/runtime'
 import { tinyModel } from './model-fixture'
@@ -120,6 +121,14 @@ describe('capture from a PulseAudio null sink through sox (the app’s stethosco
       CLASSES.forEach((c, i) => expect(v.probabilities[c]).toBeCloseTo(p[i]!, 5))
     }
   }, 60_000)
+
+  it('lists the sink among the capture devices (`phonoscope devices`)', () => {
+    const run = phonoscope('devices', '--json')
+    expect(run.status, run.stderr).toBe(0)
+    const ids = (JSON.parse(run.stdout) as { id: string }[]).map((d) => d.id)
+    expect(ids).toContain('default')
+    expect(ids).toContain(sink.monitor)
+  })
 
   it('keeps the audio and tells the user when the device goes away, and goes on when it comes back', async () => {
     const store = new SessionStore(mkdtempSync(join(tmpdir(), 'phonoscope-sessions-')))

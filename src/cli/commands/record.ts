@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { SITES, type SessionInfo, type Site, type SourceSpec } from '../../core/api/app'
 import { CLASS_LABELS } from '../../core/api/classes'
 import { InputError } from '../../core/errors'
+import { listCaptureDevices } from '../../core/live/sox-source'
 import { defaultSessionsDir, SessionStore } from '../../core/sessions/store'
 import { runCommand } from '../run'
 import { startService, type SessionCliOptions } from './serve'
@@ -31,6 +32,18 @@ export function registerRecord(program: Command): void {
     .option('--model <path>', 'ONNX model (default: the shipped one)')
     .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu', 'auto')
     .action((options: RecordOptions) => runCommand(() => record(options)))
+
+  program
+    .command('devices')
+    .description('list the capture devices `record --device` and the app can use')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) =>
+      runCommand(async () => {
+        const devices = await listCaptureDevices()
+        if (options.json) return void console.log(JSON.stringify(devices))
+        for (const d of devices) console.log(d.id === d.label ? d.id : `${d.id}\t${d.label}`)
+      }),
+    )
 
   program
     .command('sessions')

@@ -38,9 +38,10 @@ export async function listCaptureDevices(): Promise<DeviceInfo[]> {
 /**
  * A stethoscope through sox (node-record-lpcm16), 16-bit mono at `rate`. The device is chosen by name through
  * AUDIODEV, which is how sox selects inputs on Linux; with PulseAudio running, sox's pulseaudio driver is used with
- * a 100 ms buffer: chunks arrive ten times a second, and a busy machine loses nothing (at 30 ms, the captured
- * sound had gaps while both cores were loaded; at 100 ms it matched the source at r >= 0.98 in every 3 s segment). When sox dies, its stream ends without stop(), or (PulseAudio) the named source
- * disappears, the device is gone: chunks() throws DeviceLostError.
+ * a 100 ms buffer: chunks arrive ten times a second, and a busy machine loses nothing (at 30 ms, the captured sound
+ * had gaps while both cores were loaded; at 100 ms it matched the source at r >= 0.98 in every 3 s segment). When
+ * sox dies, its stream ends without stop(), or (PulseAudio) the named source disappears, the device is gone:
+ * chunks() throws DeviceLostError.
  */
 export function soxSource(device: string, rate = DEFAULT_CAPTURE_RATE): AudioSource {
   let recording: ReturnType<typeof recorder.record> | undefined
