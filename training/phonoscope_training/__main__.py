@@ -31,6 +31,7 @@ def model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--label", choices=["recording", "patient"], default="recording")
     g.add_argument("--unbalanced", action="store_true", help="no up-sampling of minority classes")
     g.add_argument("--crop-frames", type=int, default=250)
+    g.add_argument("--specaug", action="store_true", help="SpecAugment masks on training crops (augment.py)")
     g.add_argument("--epochs", type=int, default=8)
     g.add_argument("--batch-size", type=int, default=32)
     g.add_argument("--lr", type=float, default=1e-3)
@@ -46,7 +47,7 @@ def model_args(p: argparse.ArgumentParser) -> None:
 def config_from(a: argparse.Namespace) -> dict:
     return {"arch": a.arch, "pooling": a.pooling, "activation": a.activation, "kernel": a.kernel,
             "dropout": a.dropout, "label": a.label, "balanced": not a.unbalanced, "crop_frames": a.crop_frames,
-            "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed, "precision": a.precision, "inner_fold": a.inner_fold,
+            "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed, "precision": a.precision, "specaug": a.specaug, "inner_fold": a.inner_fold,
             "max_steps": a.max_steps, "limit": a.limit}
 
 

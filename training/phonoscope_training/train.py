@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from . import data, frontend, metrics
+from .augment import spec_augment
 from .data import CLASSES, Recording
 from .models import build
 
@@ -42,6 +43,7 @@ DEFAULTS = {
     "val_fold": None,  # reported fold (None: train on every fold)
     "inner_fold": None,  # early stopping on this inner fold (None: fixed schedule, the last epoch is kept)
     "patience": 4,
+    "specaug": False,  # SpecAugment time and frequency masks on training crops (augment.py)
     "precision": "bf16",  # training forward/backward under bf16 autocast (fp32 weights; evaluation and export in fp32)
     "max_steps": None,  # stop after this many optimiser steps (tests)
     "limit": None,  # use only this many training recordings per class (tests)
@@ -205,7 +207,10 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
             idx = order[b:b + cfg["batch_size"]]
             if len(idx) < 2:  # BatchNorm needs two examples
                 continue
-            xb = np.stack([data.random_crop(x_train[i], cfg["crop_frames"], rng) for i in idx])[:, None]
+            crops = [data.random_crop(x_train[i], cfg["crop_frames"], rng) for i in idx]
+            if cfg["specaug"]:
+                crops = [spec_augment(c, rng) for c in crops]
+            xb = np.stack(crops)[:, None]
             yb = torch.from_numpy(targets[idx]).to(dev)
             for g in opt.param_groups:
                 g["lr"] = lr_at(step)

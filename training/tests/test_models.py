@@ -84,3 +84,20 @@ def test_input_normalisation_inside_model():
     a = m(x)["log_probs"]
     b = m(x + 10.0)["log_probs"]
     assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_spec_augment_masks_time_and_frequency_and_keeps_the_input():
+    import numpy as np
+    from phonoscope_training.augment import spec_augment
+    crop = np.random.default_rng(0).normal(size=(250, 64)).astype(np.float32)
+    masked_any = False
+    for seed in range(20):
+        out = spec_augment(crop, np.random.default_rng(seed))
+        assert out.shape == crop.shape and out.dtype == crop.dtype
+        changed = out != crop
+        masked_any |= bool(changed.any())
+        # masked cells hold the crop's mean; masks cover whole rows (time) or whole columns (frequency)
+        assert np.allclose(out[changed], crop.mean())
+        assert changed.sum(axis=1).max() <= 64 and changed.mean() < 0.5
+    assert masked_any
+    assert crop.std() > 0.9  # the input itself is untouched
