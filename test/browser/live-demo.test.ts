@@ -51,7 +51,8 @@ describe.skipIf(!chromiumAvailable())('live demo in Chromium against phonoscope 
         overlayWhileLive.push(await canvasSummary(page, 'attention-overlay'))
         const shown = await shownProbabilities(page, 'verdict-site')
         sums.push(shown.reduce((a, b) => a + b, 0))
-        if (overlayWhileLive.length === 3) await screenshot(page, 'live-view')
+        // the README's picture: the last one taken while verdicts were still live (most of the spectrogram drawn)
+        if (overlayWhileLive.length % 4 === 0) await screenshot(page, 'live-view')
       }
       if (state === 'final') break
       await page.waitForTimeout(400)

@@ -75,6 +75,7 @@ async function benchLive(options: LiveBenchOptions): Promise<void> {
     )
     const rss: { minute: number; mb: number }[] = []
     const cpuStart = process.cpuUsage()
+    const hostCpuStart = (await client.stats()).cpuMicros
     const wallStart = performance.now()
     let nextRssAt = 0
     for await (const chunk of resampleStream(looped(options.file, minutes * 60), 4000, rate)) {
@@ -111,6 +112,7 @@ async function benchLive(options: LiveBenchOptions): Promise<void> {
       dropped_windows: analyzer.dropped,
       cpu_percent_of_one_core: (100 * (cpu.user + cpu.system)) / 1e6 / wallS,
       cpu_percent_at_real_time: (100 * (cpu.user + cpu.system)) / 1e6 / wallS / speed,
+      host_cpu_percent_at_real_time: (100 * (host.cpuMicros - hostCpuStart)) / 1e6 / wallS / speed,
       rss_mb: {
         start: rss[0]?.mb,
         end: rss.at(-1)?.mb,
@@ -132,7 +134,7 @@ async function benchLive(options: LiveBenchOptions): Promise<void> {
       `verdict latency  median ${f(result.verdict_latency_ms.median)} ms, p95 ${f(result.verdict_latency_ms.p95)} ms after window end (goal < 150), ${result.dropped_windows} dropped`,
     )
     console.log(
-      `CPU              ${f(result.cpu_percent_at_real_time)} % of one core at real time (main process; ${f(result.cpu_percent_of_one_core)} % at ${speed}x)`,
+      `CPU              ${f(result.cpu_percent_at_real_time)} % of one core at real time in the main process (${f(result.cpu_percent_of_one_core)} % at ${speed}x), ${f(result.host_cpu_percent_at_real_time)} % in the inference host`,
     )
     console.log(
       `RSS              ${f(result.rss_mb.start)} MB at start, ${f(result.rss_mb.end)} MB at end; max ${f(result.rss_mb.first_half_max)} MB in the first half, ${f(result.rss_mb.second_half_max)} MB in the second; host peak ${f(result.host_peak_rss_mb)} MB`,

@@ -65,6 +65,8 @@ export interface HostStats {
   rssBytes: number
   maxRssBytes: number
   runs: number
+  /** CPU time the host has used since it started (user + system, microseconds) */
+  cpuMicros: number
 }
 
 export type HostRequest =

@@ -43,6 +43,7 @@ export function serveInference(port: HostPort, defaults: Pick<LoadOptions, 'cpuM
             rssBytes: process.memoryUsage.rss(),
             maxRssBytes: usage.maxRSS * 1024,
             runs,
+            cpuMicros: usage.userCPUTime + usage.systemCPUTime,
           }
           return { id, type: 'stats', stats }
         }
