@@ -33,6 +33,7 @@ describe.skipIf(!chromiumAvailable())('guided four-site exam, then review, in Ch
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
     await page.goto(server.url)
+    await page.waitForSelector('[data-testid=device-picker] option[value$=".flac"]', { state: 'attached' })
     const sample = await page.$$eval('[data-testid=device-picker] option', (options) =>
       options.map((o) => (o as HTMLOptionElement).value).find((v) => v.endsWith('.flac')),
     )
