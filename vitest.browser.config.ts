@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // a UI under test on two busy cores can take seconds to show what it will show
+    expect: { poll: { timeout: 15_000, interval: 100 } },
   },
 })

@@ -1,36 +1,21 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumAvailable, launchChromium, startServer, type AppServer } from '../helpers/browser'
+import { describe, expect, it } from 'vitest'
+import { appUnderTest, chromiumAvailable, startServer } from '../helpers/browser'
 
 describe.skipIf(!chromiumAvailable())('the UI when the server goes away mid-session', () => {
-  const sessions = mkdtempSync(join(tmpdir(), 'phonoscope-ui-'))
-  let server: AppServer
-  let browser: Browser
-  let page: Page
-  beforeAll(async () => {
-    server = await startServer(sessions)
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const app = appUnderTest([], { width: 1280, height: 900 })
 
   it('says the connection is lost, and recovers the session (interrupted, audio kept) when the server is back', async () => {
-    await page.goto(`${server.url}?demo`)
+    const { page } = app
+    await page.goto(`${app.server.url}?demo`)
     await expect.poll(() => page.getAttribute('[data-testid=site-AV]', 'data-status')).toBe('recording')
     await page.waitForTimeout(3000) // some sound on disk
 
-    await server.stop('SIGKILL') // a crash, not a clean stop
+    await app.server.stop('SIGKILL') // a crash, not a clean stop
     const banner = page.locator('[data-testid=connection]')
     await expect.poll(() => banner.getAttribute('data-state')).toBe('lost')
     expect(await banner.textContent()).toMatch(/lost/i)
 
-    server = await startServer(sessions, server.port)
+    app.server = await startServer(app.sessions, app.server.port)
     await expect.poll(() => banner.count(), { timeout: 15_000 }).toBe(0)
     // the server repaired the cut-off session: the UI shows it as interrupted and offers to review it
     await expect.poll(() => page.textContent('.setup'), { timeout: 10_000 }).toMatch(/interrupted/)

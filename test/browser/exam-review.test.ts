@@ -1,38 +1,17 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  canvasSummary,
-  chromiumAvailable,
-  launchChromium,
-  screenshot,
-  shownProbabilities,
-  startServer,
-  type AppServer,
-} from '../helpers/browser'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { appUnderTest, canvasSummary, chromiumAvailable, screenshot, shownProbabilities } from '../helpers/browser'
 
 const status = (page: Page, site: string) => page.getAttribute(`[data-testid=site-${site}]`, 'data-status')
 
 describe.skipIf(!chromiumAvailable())('guided four-site exam, then review, in Chromium', () => {
-  let server: AppServer
-  let browser: Browser
-  let page: Page
-  beforeAll(async () => {
-    server = await startServer(mkdtempSync(join(tmpdir(), 'phonoscope-ui-')), 0, ['--hop', '2'])
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1440, height: 1100 } })
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const app = appUnderTest(['--hop', '2'], { width: 1440, height: 1100 })
 
   it('records, skips and redoes sites, finishes, then reviews with playback, cursor and window verdicts', async () => {
+    const { page } = app
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(server.url)
+    await page.goto(app.server.url)
     await page.waitForSelector('[data-testid=device-picker] option[value$=".flac"]', { state: 'attached' })
     const sample = await page.$$eval('[data-testid=device-picker] option', (options) =>
       options.map((o) => (o as HTMLOptionElement).value).find((v) => v.endsWith('.flac')),

@@ -1,41 +1,19 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CLASS_LABELS, type ClassName } from '../../src/core/api/classes'
-import {
-  canvasSummary,
-  chromiumAvailable,
-  launchChromium,
-  screenshot,
-  shownProbabilities,
-  startServer,
-  type AppServer,
-} from '../helpers/browser'
+import { appUnderTest, canvasSummary, chromiumAvailable, screenshot, shownProbabilities } from '../helpers/browser'
 import { phonoscope } from '../helpers/cli'
 
 const SAMPLE = 'resources/samples/49628_TV.flac'
 
 describe.skipIf(!chromiumAvailable())('live demo in Chromium against phonoscope serve (shipped model)', () => {
-  let server: AppServer
-  let browser: Browser
-  let page: Page
-  beforeAll(async () => {
-    server = await startServer(mkdtempSync(join(tmpdir(), 'phonoscope-ui-')), 0, ['--hop', '2'])
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const app = appUnderTest(['--hop', '2'])
 
   it('streams the spectrogram, gives provisional then final verdicts with an attention overlay that toggles', async () => {
+    const { page } = app
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
     // the sample replayed as if from a stethoscope, twice as fast as real time
-    await page.goto(`${server.url}?demo=2`)
+    await page.goto(`${app.server.url}?demo=2`)
 
     const states: string[] = []
     const site = page.locator('[data-testid=verdict-site]')

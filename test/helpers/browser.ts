@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 import { REPO_ROOT } from './paths'
 
 export const CHROMIUM = process.env.PHONOSCOPE_CHROMIUM ?? '/usr/bin/chromium'
@@ -104,4 +106,31 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOTS, `${name}.png`)
   await page.screenshot({ path })
   return path
+}
+
+export interface AppUnderTest {
+  /** the server now running (the disconnect test replaces it) */
+  server: AppServer
+  page: Page
+  /** the sessions folder the server stores into */
+  sessions: string
+}
+
+/**
+ * Registers the hooks of a browser test: `phonoscope serve` on a fresh sessions folder, Chromium, one page; all
+ * closed afterwards. The returned object is filled in before the first test runs.
+ */
+export function appUnderTest(serveOptions: string[] = [], viewport = { width: 1440, height: 1000 }): AppUnderTest {
+  const app = { sessions: mkdtempSync(join(tmpdir(), 'phonoscope-ui-')) } as AppUnderTest
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    app.server = await startServer(app.sessions, 0, serveOptions)
+    browser = await launchChromium()
+    app.page = await browser.newPage({ viewport })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await app.server?.stop()
+  })
+  return app
 }

@@ -10,6 +10,8 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js'
+import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue'
+import type { ChartType } from 'chart.js'
 import type { ClassName } from '@core/api/classes'
 
 Chart.register(
@@ -39,5 +41,31 @@ export function themeColours(): { text: string; grid: string } {
   return {
     text: style.getPropertyValue('--text-muted').trim() || '#5b6675',
     grid: style.getPropertyValue('--border').trim() || '#d8dee4',
+  }
+}
+
+/**
+ * A chart.js chart's life in a component: built on mount and again when the theme changes (axis colours), updated in
+ * place when its data changes, destroyed with the component. `create` gets the theme's colours.
+ */
+export function useChart<T extends ChartType>(
+  canvas: Ref<HTMLCanvasElement | undefined>,
+  theme: () => string,
+  create: (canvas: HTMLCanvasElement, colours: { text: string; grid: string }) => Chart<T>,
+): { update: (change: (chart: Chart<T>) => void) => void } {
+  let chart: Chart<T> | undefined
+  const build = (): void => {
+    chart?.destroy()
+    chart = create(canvas.value!, themeColours())
+  }
+  watch(theme, build, { flush: 'post' })
+  onMounted(build)
+  onBeforeUnmount(() => chart?.destroy())
+  return {
+    update: (change) => {
+      if (!chart) return
+      change(chart)
+      chart.update('none')
+    },
   }
 }
