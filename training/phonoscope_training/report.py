@@ -31,6 +31,8 @@ def describe(cfg: dict) -> str:
     parts.append("balanced" if cfg["balanced"] else "unbalanced")
     parts.append(f"label={cfg['label']}")
     parts.append(f"crop={cfg['crop_frames']}")
+    if cfg.get("specaug"):
+        parts.append("SpecAugment")
     return ", ".join(parts)
 
 
