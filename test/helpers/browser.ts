@@ -23,7 +23,8 @@ export function chromiumAvailable(): boolean {
   return available
 }
 
-export async function launchChromium(): Promise<Browser> {
+/** Chromium as the tests run it; `extraArgs` adds switches (a fake microphone). */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -35,6 +36,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--autoplay-policy=no-user-gesture-required',
+      ...extraArgs,
     ],
   })
 }
@@ -120,12 +122,16 @@ export interface AppUnderTest {
  * Registers the hooks of a browser test: `phonoscope serve` on a fresh sessions folder, Chromium, one page; all
  * closed afterwards. The returned object is filled in before the first test runs.
  */
-export function appUnderTest(serveOptions: string[] = [], viewport = { width: 1440, height: 1000 }): AppUnderTest {
+export function appUnderTest(
+  serveOptions: string[] = [],
+  viewport = { width: 1440, height: 1000 },
+  chromiumArgs: string[] = [],
+): AppUnderTest {
   const app = { sessions: mkdtempSync(join(tmpdir(), 'phonoscope-ui-')) } as AppUnderTest
   let browser: Browser | undefined
   beforeAll(async () => {
     app.server = await startServer(app.sessions, 0, serveOptions)
-    browser = await launchChromium()
+    browser = await launchChromium(chromiumArgs)
     app.page = await browser.newPage({ viewport })
   })
   afterAll(async () => {

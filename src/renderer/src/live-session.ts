@@ -105,10 +105,16 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
       deviceMessage.value = undefined
       shownSite.value = site
       recordingSite.value = site
-      if (session.value!.source.kind === 'browser') {
-        microphone = await MicrophoneCapture.start((samples) => api.sendAudio?.(id, samples))
-      }
       applySession(await api.call('site.start', { session: id, site }))
+      // the server takes microphone PCM once the site records; without a microphone, the site stops again
+      if (session.value!.source.kind === 'browser') {
+        try {
+          microphone = await MicrophoneCapture.start((samples) => api.sendAudio?.(id, samples))
+        } catch (e) {
+          applySession(await api.call('site.stop', { session: id }))
+          throw e
+        }
+      }
     })
 
   const stopSite = () =>

@@ -9,7 +9,8 @@ declare class AudioWorkletProcessor {
 declare function registerProcessor(name: string, processor: new () => AudioWorkletProcessor): void
 
 class PcmTap extends AudioWorkletProcessor {
-  private block = new Float32Array(Math.round(sampleRate / 10))
+  private readonly size = Math.round(sampleRate / 10)
+  private block = new Float32Array(this.size)
   private filled = 0
 
   process(inputs: Float32Array[][]): boolean {
@@ -17,13 +18,14 @@ class PcmTap extends AudioWorkletProcessor {
     if (!channel) return true
     let offset = 0
     while (offset < channel.length) {
-      const n = Math.min(channel.length - offset, this.block.length - this.filled)
+      const n = Math.min(channel.length - offset, this.size - this.filled)
       this.block.set(channel.subarray(offset, offset + n), this.filled)
       this.filled += n
       offset += n
-      if (this.filled === this.block.length) {
+      if (this.filled === this.size) {
+        // the block's buffer moves to the page (a detached buffer has length 0: hence `size`)
         this.port.postMessage(this.block, [this.block.buffer])
-        this.block = new Float32Array(this.block.length)
+        this.block = new Float32Array(this.size)
         this.filled = 0
       }
     }
