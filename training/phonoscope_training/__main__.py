@@ -6,6 +6,8 @@
   evaluate RUN_DIR            (re)compute metrics.json and plots of a CV run
   export CKPT --name NAME [--aggregation max_murmur|mean] [--metrics RUN/metrics.json]  -> models/NAME.{onnx,json}
   results                     regenerate training/RESULTS.md from training/runs/*/metrics.json
+  quantize-cv RUN_DIR         per fold: fp32 vs int8 UAR, latency and size -> RUN_DIR/int8.json
+  quantize MODEL.onnx         the int8 twin of a shipped model (MODEL-int8.onnx + card)
   table [--only NAME ...]     run every CV of experiments.py not done yet, then `results` (the whole table)
 """
 from __future__ import annotations
@@ -94,6 +96,10 @@ def main(argv=None) -> int:
     p.add_argument("--aggregation", choices=["max_murmur", "mean"], default="max_murmur")
     p.add_argument("--metrics", type=Path, default=None, help="the CV run's metrics.json for the card")
     p.add_argument("--notes", default="")
+    p = sub.add_parser("quantize-cv")
+    p.add_argument("run_dir", type=Path)
+    p = sub.add_parser("quantize")
+    p.add_argument("model", type=Path)
     p = sub.add_parser("table")
     p.add_argument("--only", nargs="+", default=None, help="these experiments only (names in experiments.py)")
     p = sub.add_parser("results")
@@ -107,6 +113,13 @@ def main(argv=None) -> int:
         print(f"{len(feats)} recordings, {sum(len(v) for v in feats.values())} frames cached")
     elif a.cmd == "cv":
         cross_validate(a.name, config_from(a), a.folds)
+    elif a.cmd == "quantize-cv":
+        from .quantize import quantize_cv
+        res = quantize_cv(a.run_dir)
+        print(json.dumps({"pooled": res["pooled"], "mean": res["mean"]}, indent=1))
+    elif a.cmd == "quantize":
+        from .quantize import quantize_model
+        print(f"wrote {quantize_model(a.model)}")
     elif a.cmd == "table":
         from .experiments import EXPERIMENTS
         from .report import write_results

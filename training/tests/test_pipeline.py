@@ -78,3 +78,21 @@ def test_evaluate_and_results_table(tiny_run, tmp_path):
     out = write_results(run_dir.parent, tmp_path / "RESULTS.md")
     text = out.read_text()
     assert run_dir.name in text and "patient, aggregation max_murmur" in text
+
+
+def test_int8_twin_runs_and_stays_close(tiny_run, tmp_path, recordings):
+    from phonoscope_training.quantize import calibration_windows, quantize_onnx
+    out, _ = tiny_run
+    model, _ = load_model(out / "model.pt")
+    fp32 = export.export_onnx(model, tmp_path / "fp32.onnx")
+    recs = recordings[:8]
+    feats = {r.file: data.cached_features(r.path) for r in recs}
+    int8 = quantize_onnx(fp32, tmp_path / "int8.onnx", calibration_windows(recs, feats, 936))
+    graph = onnx.load(str(int8)).graph
+    assert any(n.op_type == "QuantizeLinear" for n in graph.node)
+    assert int8.stat().st_size < fp32.stat().st_size / 2  # int8 weights
+    x = calibration_windows(recs, feats, 936, seed=1)[0]
+    p32 = np.exp(export.session(fp32).run(["log_probs"], {"log_mel": x})[0])
+    p8 = np.exp(export.session(int8).run(["log_probs"], {"log_mel": x})[0])
+    assert np.allclose(p8.sum(1), 1, atol=1e-4)
+    assert np.abs(p8 - p32).max() < 0.05

@@ -1,0 +1,106 @@
+"""An int8 variant of an exported model, and what it costs: static QDQ quantisation of the convolutions (per-channel
+int8 weights, uint8 activations calibrated on training windows); the attention head stays float.
+
+  python -m phonoscope_training quantize-cv RUN_DIR   per fold: the fold's model in fp32 and int8 on its validation
+                                                      patients -> RUN_DIR/int8.json (UAR both ways, latency, size)
+  python -m phonoscope_training quantize MODEL.onnx   -> MODEL-int8.onnx (+ card), calibrated on every recording
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import data, metrics
+from .evaluate import levels
+from .export import export_onnx, latency_ms, sha256
+from .onnx_eval import recording_probs, session
+from .train import load_model
+
+CALIBRATION_WINDOWS = 64
+
+
+def calibration_windows(recs: list[data.Recording], feats: dict, window: int, seed: int = 0) -> list[np.ndarray]:
+    """Random full-length windows (wrap-padded) of the given recordings: what the app feeds the model."""
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(recs), size=min(CALIBRATION_WINDOWS, len(recs)), replace=False)
+    return [data.random_crop(feats[recs[i].file], window, rng)[None, None].astype(np.float32) for i in chosen]
+
+
+def quantize_onnx(fp32: Path, int8: Path, windows: list[np.ndarray]) -> Path:
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Windows(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter(windows)
+
+        def get_next(self):
+            x = next(self.items, None)
+            return None if x is None else {"log_mel": x}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(fp32), str(prepared))
+        quantize_static(str(prepared), str(int8), Windows(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, op_types_to_quantize=["Conv"])
+    return int8
+
+
+def _uars(rows: list[dict]) -> dict:
+    return {level: metrics.uar(y, p.argmax(1)) for level, (y, p) in levels(rows).items()}
+
+
+def quantize_cv(run_dir: Path) -> dict:
+    """fp32 vs int8 on each fold's validation recordings, with each fold's own model and calibration windows."""
+    run_dir = Path(run_dir)
+    recs = data.read_manifest()
+    feats = data.load_features(recs)
+    result = {"run": run_dir.name, "folds": {}}
+    rows = {"fp32": [], "int8": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for fold_dir in sorted(run_dir.glob("fold*")):
+            fold = int(fold_dir.name[4:])
+            model, ckpt = load_model(fold_dir / "model.pt")
+            cfg = ckpt["config"]
+            windowing = {k: cfg[k] for k in ("window_frames", "hop_frames", "min_frames")}
+            train_recs, _, val = data.split(recs, fold)
+            paths = {"fp32": export_onnx(model, Path(tmp) / f"fold{fold}.onnx")}
+            paths["int8"] = quantize_onnx(paths["fp32"], Path(tmp) / f"fold{fold}-int8.onnx",
+                                          calibration_windows(train_recs, feats, cfg["window_frames"], seed=fold))
+            fold_rows = {}
+            for kind, path in paths.items():
+                sess = session(path, threads=2)
+                fold_rows[kind] = [{"patient_id": r.patient_id, "label_patient": r.label_patient,
+                                    "label_recording": r.label_recording,
+                                    "probs": recording_probs(sess, feats[r.file], windowing).tolist()} for r in val]
+                rows[kind] += fold_rows[kind]
+            result["folds"][fold] = {kind: _uars(fold_rows[kind]) for kind in paths}
+            result["folds"][fold]["latency_ms"] = {kind: latency_ms(p, threads=2)["median_ms"]
+                                                   for kind, p in paths.items()}
+            result["folds"][fold]["bytes"] = {kind: p.stat().st_size for kind, p in paths.items()}
+            print(f"fold {fold}: {json.dumps(result['folds'][fold])}", flush=True)
+    result["pooled"] = {kind: _uars(r) for kind, r in rows.items()}
+    result["mean"] = {kind: {level: float(np.mean([f[kind][level] for f in result["folds"].values()]))
+                             for level in result["pooled"][kind]} for kind in rows}
+    (run_dir / "int8.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def quantize_model(model: Path, out: Path | None = None) -> Path:
+    """The shipped model's int8 twin beside it, calibrated on every recording; its card is the fp32 card, amended."""
+    model = Path(model)
+    out = Path(out) if out else model.with_name(f"{model.stem}-int8.onnx")
+    recs = data.read_manifest()
+    card = json.loads(model.with_suffix(".json").read_text())
+    quantize_onnx(model, out, calibration_windows(recs, data.load_features(recs), card["windowing"]["window_frames"]))
+    card["name"] = out.stem
+    card["onnx"] = {**card["onnx"], "file": out.name, "bytes": out.stat().st_size,
+                    "sha256": sha256(out),
+                    "quantization": "static QDQ int8: Conv weights per channel (int8), activations uint8, calibrated "
+                                    f"on {CALIBRATION_WINDOWS} windows of the training recordings",
+                    "latency_936_frames": latency_ms(out, threads=2)}
+    out.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
+    return out
