@@ -1,3 +1,4 @@
+import type { WindowVerdict } from '@core/api/app'
 import { inferno, viridis } from './colormap'
 
 /** The front end's geometry (src/core/dsp/frontend.json): 4 kHz, hop 128, 64 Slaney Mel bins over 0-2000 Hz. */
@@ -48,6 +49,13 @@ export interface AttentionGrid {
   first_frame: number
   frames: number
 }
+
+/** A window verdict's attention, placed on the frames it covers. */
+export const attentionOf = (w: WindowVerdict): AttentionGrid => ({
+  ...w.attention,
+  first_frame: w.first_frame,
+  frames: w.frames,
+})
 
 /**
  * Draws an attention grid [time'][freq'] over the frames it covers: time' cells split first_frame..first_frame+frames
