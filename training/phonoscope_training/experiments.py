@@ -26,9 +26,9 @@ PAPER_ABLATION: dict[str, list[str]] = {
 BEYOND_PAPER: dict[str, list[str]] = {
     # a longer schedule (20 epochs instead of 8), with and without SpecAugment to hold overfitting back
     "cnn-att-20ep-specaug": ["--epochs", "20", "--specaug"],
-    "cnn-att-20ep": ["--epochs", "20"],
     # the patient's grade on every site, instead of not-audible sites as normal
     "cnn-att-patient-label": ["--label", "patient"],
+    "cnn-att-20ep": ["--epochs", "20"],
 }
 
 _RECURRENT = ("lstm", "gru")
