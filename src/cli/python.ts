@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { InputError } from '../core/errors'
 import { appRoot } from '../core/paths'
 
@@ -13,14 +13,20 @@ export function pythonExecutable(): string {
   return python
 }
 
-/** Runs `python -m phonoscope_training.<module>` single-threaded with `input` on stdin; resolves its stdout. */
+const pythonPath = (): string =>
+  [TRAINING, process.env.PYTHONPATH].filter((p): p is string => Boolean(p)).join(delimiter)
+
+/**
+ * Runs `python -m phonoscope_training.<module>` single-threaded with `input` on stdin; resolves its stdout. It runs in
+ * the caller's folder (the package is found through PYTHONPATH), so paths in `args` mean what the user typed.
+ */
 export function runPythonModule(module: string, args: string[], input = ''): Promise<string> {
   const threads = { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', NUMBA_NUM_THREADS: '1' }
   return new Promise((done, fail) => {
     const child = execFile(
       pythonExecutable(),
       ['-m', `phonoscope_training.${module}`, ...args],
-      { cwd: TRAINING, env: { ...process.env, ...threads }, maxBuffer: 64 << 20 },
+      { env: { ...process.env, ...threads, PYTHONPATH: pythonPath() }, maxBuffer: 64 << 20 },
       (error, stdout, stderr) =>
         error ? fail(new Error(`python ${module} failed: ${stderr.trim() || error.message}`)) : done(stdout),
     )
