@@ -9,7 +9,17 @@ beforeAll(() => void (model = tinyModel()), 180_000)
 describe('phonoscope bench', () => {
   it('runs the inference bench when no subcommand is given, with both thread counts', () => {
     // a path relative to where the user runs it, as typed (the Python side must see the same file)
-    const run = phonoscope('bench', '--model', relative(process.cwd(), model), '--no-evaluate', '--repeats', '2', '--rounds', '1', '--json')
+    const run = phonoscope(
+      'bench',
+      '--model',
+      relative(process.cwd(), model),
+      '--no-evaluate',
+      '--repeats',
+      '2',
+      '--rounds',
+      '1',
+      '--json',
+    )
     expect(run.status, run.stderr).toBe(0)
     const r = JSON.parse(run.stdout)
     expect(r.per_window.map((p: { threads: number }) => p.threads)).toEqual([1, 2])
