@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { circorDir } from '../../src/core/data'
@@ -17,4 +18,17 @@ export function corpus(): { available: boolean; dir: string } {
     throw new Error(`CirCor corpus not found at ${dir}: set PHONOSCOPE_DATA (see README.md)`)
   }
   return { available, dir }
+}
+
+/** A fresh temporary folder and a writer of named files in it, for tests that need files on disk. */
+export function scratch(prefix: string): { dir: string; put: (name: string, content: Buffer | string) => string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return {
+    dir,
+    put: (name, content) => {
+      const path = join(dir, name)
+      writeFileSync(path, content)
+      return path
+    },
+  }
 }

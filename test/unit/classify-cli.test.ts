@@ -1,19 +1,13 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { hasStackTrace, phonoscope } from '../helpers/cli'
-import { corpus, FIXTURES } from '../helpers/paths'
+import { corpus, FIXTURES, scratch } from '../helpers/paths'
 import { sine, wavBytes } from '../helpers/wav'
 import { tinyModel } from './model-fixture'
 
 const CLASSES = ['normal', 'mild', 'moderate_severe']
-const dir = mkdtempSync(join(tmpdir(), 'phonoscope-classify-'))
-const put = (name: string, content: Buffer | string): string => {
-  const path = join(dir, name)
-  writeFileSync(path, content)
-  return path
-}
+const { dir, put } = scratch('phonoscope-classify-')
 let model: string
 beforeAll(() => void (model = tinyModel()), 180_000)
 

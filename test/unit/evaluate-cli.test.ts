@@ -1,19 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseCsv } from '../../src/core/analysis/manifest'
 import { hasStackTrace, phonoscope } from '../helpers/cli'
-import { corpus, FIXTURES } from '../helpers/paths'
+import { corpus, FIXTURES, scratch } from '../helpers/paths'
 import { sine, wavBytes } from '../helpers/wav'
 import { pythonOnnxEval, SHIPPED_MODEL, shippedModelAvailable, tinyModel } from './model-fixture'
 
-const dir = mkdtempSync(join(tmpdir(), 'phonoscope-evaluate-'))
-const put = (name: string, content: Buffer | string): string => {
-  const path = join(dir, name)
-  writeFileSync(path, content)
-  return path
-}
+const { dir, put } = scratch('phonoscope-evaluate-')
 let model: string
 beforeAll(() => void (model = tinyModel()), 180_000)
 

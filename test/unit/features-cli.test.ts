@@ -1,19 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openAudio } from '../../src/core/audio/decode'
 import { WavWriter } from '../../src/core/audio/wav-writer'
 import { phonoscope, hasStackTrace } from '../helpers/cli'
-import { corpus } from '../helpers/paths'
+import { corpus, scratch } from '../helpers/paths'
 import { wavBytes } from '../helpers/wav'
 
-const dir = mkdtempSync(join(tmpdir(), 'phonoscope-features-'))
-const put = (name: string, content: Buffer | string): string => {
-  const path = join(dir, name)
-  writeFileSync(path, content)
-  return path
-}
+const { dir, put } = scratch('phonoscope-features-')
 
 function readNpy(path: string): { shape: number[]; data: Float32Array } {
   const bytes = readFileSync(path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from torch import nn
 
 from . import frontend
 from .data import CLASSES
+from .onnx_eval import run_times_ms, session
 from .train import git_commit, load_model
 
 OPSET = 17
@@ -46,14 +46,6 @@ def export_onnx(model: nn.Module, path: Path, n_mels: int = 64, example_frames: 
     return path
 
 
-def session(path: Path, threads: int = 2):
-    import onnxruntime as ort
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-
 @torch.no_grad()
 def parity(model: nn.Module, onnx_path: Path, lengths=(936, 500, 250, 64, 17), batch: int = 2, seed: int = 0
            ) -> float:
@@ -75,15 +67,8 @@ def parity(model: nn.Module, onnx_path: Path, lengths=(936, 500, 250, 64, 17), b
 
 
 def latency_ms(onnx_path: Path, frames: int = 936, threads: int = 2, repeats: int = 20) -> dict:
-    sess = session(onnx_path, threads)
     x = np.random.default_rng(0).normal(-8, 4, size=(1, 1, frames, 64)).astype(np.float32)
-    for _ in range(3):
-        sess.run(None, {"log_mel": x})
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        sess.run(None, {"log_mel": x})
-        times.append(1000 * (time.perf_counter() - t0))
+    times = run_times_ms(session(onnx_path, threads), x, repeats)
     return {"median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90)), "frames": frames,
             "threads": threads, "repeats": repeats, "runtime": "onnxruntime " + __import__("onnxruntime").__version__,
             "cpu": _cpu_name()}

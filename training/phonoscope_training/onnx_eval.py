@@ -116,10 +116,8 @@ def evaluate(model: Path, manifest: Path, root: Path | None, label_column: str, 
             "skipped": skipped, "failed": len(failed), "failed_rows": failed, "recordings": done}
 
 
-def bench(model: Path, input_path: Path, frames: int, threads: int, repeats: int, warmup: int = 3) -> dict:
-    """Milliseconds per session.run of one [1, 1, frames, 64] window read from a raw float32 file."""
-    sess = session(model, threads)
-    x = np.fromfile(input_path, dtype=np.float32).reshape(1, 1, frames, -1)
+def run_times_ms(sess, x: np.ndarray, repeats: int, warmup: int = 3) -> list[float]:
+    """Milliseconds of each of `repeats` runs of the session on input x, after `warmup` untimed runs."""
     for _ in range(warmup):
         sess.run(None, {"log_mel": x})
     times = []
@@ -127,6 +125,14 @@ def bench(model: Path, input_path: Path, frames: int, threads: int, repeats: int
         t0 = time.perf_counter()
         sess.run(None, {"log_mel": x})
         times.append(1000 * (time.perf_counter() - t0))
+    return times
+
+
+def bench(model: Path, input_path: Path, frames: int, threads: int, repeats: int, warmup: int = 3) -> dict:
+    """Milliseconds per session.run of one [1, 1, frames, 64] window read from a raw float32 file."""
+    sess = session(model, threads)
+    x = np.fromfile(input_path, dtype=np.float32).reshape(1, 1, frames, -1)
+    times = run_times_ms(sess, x, repeats, warmup)
     import onnxruntime as ort
     return {"runtime": f"onnxruntime {ort.__version__} (Python)", "threads": threads, "repeats": repeats,
             "median_ms": float(np.median(times)), "mean_ms": float(np.mean(times)), "min_ms": float(np.min(times)),

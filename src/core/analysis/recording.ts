@@ -1,7 +1,7 @@
 import { openAudio } from '../audio/decode'
 import { resampleStream } from '../audio/resample'
 import type { Samples } from '../audio/types'
-import { LogMelStream } from '../dsp/logmel'
+import { joinBlocks, LogMelStream } from '../dsp/logmel'
 import type { FrontendParams } from '../api/model-card'
 import { InputError } from '../errors'
 
@@ -34,12 +34,7 @@ export async function recordingFeatures(path: string, params: FrontendParams): P
     parts.push(block.data)
     frames += block.frames
   }
-  const data = new Float32Array(frames * params.n_mels)
-  let at = 0
-  for (const part of parts) {
-    data.set(part, at)
-    at += part.length
-  }
+  const { data } = joinBlocks(parts, frames, params.n_mels)
   const durationS = samples / audio.info.sampleRate
   if (frames === 0) {
     throw new InputError(path, `too short to analyse (${durationS.toFixed(3)} s: not one ${params.n_fft}-sample frame)`)

@@ -1,7 +1,7 @@
 import { openAudio } from '../audio/decode'
 import { resampleStream } from '../audio/resample'
 import type { AudioInfo, Samples } from '../audio/types'
-import { LogMelStream, type LogMelBlock } from './logmel'
+import { joinBlocks, LogMelStream, type LogMelBlock } from './logmel'
 import { DEFAULT_FRONTEND, type FrontendParams } from './params'
 
 export interface FeatureStream {
@@ -33,11 +33,5 @@ export async function computeFeatures(path: string, params: FrontendParams = DEF
     parts.push(block.data)
     frames += block.frames
   }
-  const data = new Float32Array(frames * params.n_mels)
-  let at = 0
-  for (const part of parts) {
-    data.set(part, at)
-    at += part.length
-  }
-  return { frames, nMels: params.n_mels, data }
+  return joinBlocks(parts, frames, params.n_mels)
 }

@@ -111,3 +111,14 @@ export class LogMelStream {
     }
   }
 }
+
+/** Blocks of consecutive frames joined into one matrix. */
+export function joinBlocks(blocks: Float32Array[], frames: number, nMels: number): LogMelBlock {
+  const data = new Float32Array(frames * nMels)
+  let at = 0
+  for (const block of blocks) {
+    data.set(block, at)
+    at += block.length
+  }
+  return { frames, nMels, data }
+}
