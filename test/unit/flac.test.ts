@@ -107,6 +107,9 @@ describe('FLAC decoding (pure TypeScript, checked against libFLAC encodings)', (
 
     writeFileSync(join(dir, 'cut.flac'), bytes.subarray(0, bytes.length - 300))
     expect(await decodeError(join(dir, 'cut.flac'))).toMatch(/cut\.flac: truncated FLAC/)
+
+    writeFileSync(join(dir, 'head.flac'), bytes.subarray(0, 20)) // cut inside STREAMINFO
+    expect(await decodeError(join(dir, 'head.flac'))).toMatch(/head\.flac: corrupt FLAC: no valid STREAMINFO/)
   })
 })
 

@@ -46,7 +46,7 @@ async function readHead(file: FileHandle, path: string, size: number): Promise<H
     const type = header[0]! & 0x7f
     const length = header.readUIntBE(1, 3)
     if (!info) {
-      if (type !== 0 || length !== STREAMINFO_BYTES)
+      if (type !== 0 || length !== STREAMINFO_BYTES || at + 4 + length > size)
         throw new InputError(path, 'corrupt FLAC: no valid STREAMINFO block')
       info = parseStreamInfo(at + 38 <= head.length ? head.subarray(at + 4, at + 38) : await readAt(file, at + 4, 34))
       if (info.sampleRate === 0) throw new InputError(path, 'corrupt FLAC: sample rate of 0 Hz')
