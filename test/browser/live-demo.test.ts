@@ -70,6 +70,21 @@ describe.skipIf(!chromiumAvailable())('live demo in Chromium against phonoscope 
     await expect.poll(painted).toBe(0)
     await page.keyboard.press('a')
     await expect.poll(painted).toBeGreaterThan(0)
+
+    // the other theme: the page and the charts' axes repaint, and the choice survives a reload
+    const themeOf = () => page.evaluate(() => document.documentElement.dataset.theme)
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    const timeline = () =>
+      page.$eval('[data-testid=probability-timeline] canvas', (c) => (c as HTMLCanvasElement).toDataURL())
+    const [firstTheme, firstBackground, firstTimeline] = [await themeOf(), await background(), await timeline()]
+    await page.click('[data-testid=theme-toggle]')
+    await expect.poll(background).not.toBe(firstBackground)
+    await expect.poll(timeline).not.toBe(firstTimeline)
+    const chosen = await themeOf()
+    expect(chosen).not.toBe(firstTheme)
+    await screenshot(page, `live-final-${chosen}`)
+    await page.reload()
+    await expect.poll(themeOf).toBe(chosen)
     expect(errors).toEqual([])
   })
 })
