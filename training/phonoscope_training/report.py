@@ -15,6 +15,9 @@ LEVELS = [("recording", "recording (vs label_recording, not-audible -> normal)")
 
 
 def _pm(v: dict) -> str:
+    """Mean ± std over folds; a run on one fold has no spread to show."""
+    if len(v["per_fold"]) == 1:
+        return f"{v['uar_mean']:.3f} (1 fold)"
     return f"{v['uar_mean']:.3f} ± {v['uar_std']:.3f}"
 
 
