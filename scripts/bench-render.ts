@@ -12,6 +12,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
+import { quantile } from '../src/core/analysis/metrics'
 import { launchChromium, startServer } from '../test/helpers/browser'
 
 const FRAME_MS = 1000 / 60
@@ -43,8 +44,8 @@ const RECORD_FRAMES = `
   }).observe({ type: 'long-animation-frame', buffered: true })
 `
 
-const quantile = (sorted: number[], q: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+/** What RECORD_FRAMES keeps on the page's window. */
+type FrameLog = { __frames: number[]; __long: number[] }
 
 async function measure(page: Page, name: string, url: string): Promise<PageFigures> {
   await page.goto(url)
@@ -52,24 +53,23 @@ async function measure(page: Page, name: string, url: string): Promise<PageFigur
   // settle (fonts, first layout, the demo's session starting), then count from zero
   await page.waitForTimeout(2000)
   await page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __long: number[] }
-    w.__frames.length = 0
-    w.__long.length = 0
+    const log = window as unknown as FrameLog
+    log.__frames.length = 0
+    log.__long.length = 0
   })
   await page.waitForTimeout(seconds * 1000)
   const { frames, long } = await page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __long: number[] }
-    return { frames: [...w.__frames], long: [...w.__long] }
+    const log = window as unknown as FrameLog
+    return { frames: [...log.__frames], long: [...log.__long] }
   })
   const intervals = frames.slice(1).map((t, i) => t - frames[i]!)
-  const sorted = [...intervals].sort((a, b) => a - b)
   const dropped = intervals.reduce((sum, d) => sum + Math.max(0, Math.round(d / FRAME_MS) - 1), 0)
   return {
     page: name,
     frames: frames.length,
     fps: (intervals.length * 1000) / (frames.at(-1)! - frames[0]!),
-    median_ms: quantile(sorted, 0.5),
-    p95_ms: quantile(sorted, 0.95),
+    median_ms: quantile(intervals, 0.5),
+    p95_ms: quantile(intervals, 0.95),
     dropped,
     dropped_pct: (100 * dropped) / (frames.length + dropped),
     long_frames: long.length,

@@ -8,6 +8,7 @@ import {
   confusion,
   nanMean,
   precisions,
+  quantile,
   recalls,
   summarize,
 } from '../../src/core/analysis/metrics'
@@ -53,6 +54,15 @@ describe('metrics (as training/phonoscope_training/metrics.py)', () => {
     expect(recalls(cm)).toEqual([2 / 3, 0.5, NaN])
     expect(precisions(cm)).toEqual([2 / 3, 0.5, NaN])
     expect(nanMean(recalls(cm))).toBeCloseTo(7 / 12, 12)
+  })
+  it('quantiles take the nearest rank below, unsorted input, NaN when empty', () => {
+    const values = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6]
+    expect(quantile(values, 0.5)).toBe(6)
+    expect(quantile(values, 0.95)).toBe(10)
+    expect(quantile(values, 0)).toBe(1)
+    expect(quantile(values, 1)).toBe(10)
+    expect(values[0]).toBe(5) // the input is left as it was
+    expect(quantile([], 0.5)).toBeNaN()
   })
   it('AUC counts ties as one half', () => {
     expect(averageRanks([3, 1, 3, 2])).toEqual([3.5, 1, 3.5, 2])

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { resampleStream } from '../../core/audio/resample'
+import { quantile } from '../../core/analysis/metrics'
 import type { Samples } from '../../core/audio/types'
 import { computeFeatures } from '../../core/dsp/features'
 import { InputError } from '../../core/errors'
@@ -17,11 +18,6 @@ interface LiveBenchOptions {
   hop: string
   json?: boolean
   model?: string
-}
-
-const quantile = (values: number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
 }
 
 /** The recording, looped, as an endless source of 100 ms chunks (decoded once). */

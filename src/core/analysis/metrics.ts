@@ -29,6 +29,12 @@ export function nanMean(values: number[]): number {
   return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN
 }
 
+/** The q-quantile (0..1) of the values, nearest rank below (NaN when there are none): benchmarks' median and p95. */
+export function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+}
+
 /** Average ranks, 1-based, ties sharing their mean rank (scipy.stats.rankdata). */
 export function averageRanks(scores: number[]): number[] {
   const order = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!)
