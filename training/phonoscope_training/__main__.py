@@ -1,14 +1,16 @@
 """Command line: python -m phonoscope_training <train | cv | evaluate | export | results | cache> [options].
 
   cache                       compute the log-Mel cache of every recording (training/cache)
-  cv --name N [model opts]    5-fold CV: one model per fold, then evaluate -> training/runs/N/metrics.json + PNGs
+  cv --name N [model opts]    5-fold CV: one model per fold, then evaluate -> training/results/N.json (the run's
+                              committed record) + training/runs/N/metrics.json and PNG plots
   train --name N [--val-fold k | all folds] [model opts]   one model -> training/runs/N/model.pt
-  evaluate RUN_DIR            (re)compute metrics.json and plots of a CV run
-  export CKPT --name NAME [--aggregation max_murmur|mean] [--metrics RUN/metrics.json]  -> models/NAME.{onnx,json}
-  results                     regenerate training/RESULTS.md from training/runs/*/metrics.json
-  quantize-cv RUN_DIR         per fold: fp32 vs int8 UAR, latency and size -> RUN_DIR/int8.json
+  evaluate RUN_DIR            (re)compute the record, metrics.json and plots of a CV run
+  ensemble NAME RUN RUN...    the record of the mean of several runs' out-of-fold probabilities
+  export CKPT --name NAME [--aggregation max_murmur|mean] [--cv RUN]  -> models/NAME.{onnx,json}
+  results                     regenerate training/RESULTS.md from the records training/results/*.json
+  quantize-cv RUN_DIR         per fold: fp32 vs int8 UAR, latency and size -> the run's record
   quantize MODEL.onnx         the int8 twin of a shipped model (MODEL-int8.onnx + card)
-  table [--only NAME ...]     run every CV of experiments.py not done yet, then `results` (the whole table)
+  table [--only NAME ...]     every CV run and ensemble of experiments.py not recorded yet, then `results`
 """
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ def model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--unbalanced", action="store_true", help="no up-sampling of minority classes")
     g.add_argument("--crop-frames", type=int, default=250)
     g.add_argument("--specaug", action="store_true", help="SpecAugment masks on training crops (augment.py)")
+    g.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                   help="mixup of training crops in the power domain, weights ~ Beta(ALPHA, ALPHA) (augment.py)")
+    g.add_argument("--ema", type=float, default=None, metavar="DECAY",
+                   help="keep an exponential moving average of the weights (e.g. 0.995) and use it at the end")
     g.add_argument("--epochs", type=int, default=8)
     g.add_argument("--batch-size", type=int, default=32)
     g.add_argument("--lr", type=float, default=1e-3)
@@ -49,14 +55,24 @@ def model_args(p: argparse.ArgumentParser) -> None:
 def config_from(a: argparse.Namespace) -> dict:
     return {"arch": a.arch, "pooling": a.pooling, "activation": a.activation, "kernel": a.kernel,
             "dropout": a.dropout, "label": a.label, "balanced": not a.unbalanced, "crop_frames": a.crop_frames,
-            "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed, "precision": a.precision, "specaug": a.specaug, "inner_fold": a.inner_fold,
+            "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed, "precision": a.precision, "specaug": a.specaug, "mixup": a.mixup, "ema": a.ema, "inner_fold": a.inner_fold,
             "max_steps": a.max_steps, "limit": a.limit}
 
 
+def print_levels(m: dict) -> None:
+    for level, v in m["levels"].items():
+        print(f"{level}: UAR {v['uar_mean']:.3f} +- {v['uar_std']:.3f} (folds {m['folds']})")
+
+
 def cross_validate(name: str, config: dict, folds: list[int]) -> None:
-    """One model per fold (finished folds are skipped), then metrics.json + plots of the run."""
+    """One model per fold (finished folds are skipped), then the run's record, metrics.json and plots.
+    A run that has a record already is not trained again (delete training/results/<name>.json to redo it)."""
     from .evaluate import evaluate_run
+    from .records import record_path
     from .train import train
+    if record_path(name).exists():
+        print(f"{name}: recorded already ({record_path(name)}), skipped")
+        return
     recs = data.read_manifest()
     feats = data.load_features(recs)
     run = RUNS / name
@@ -67,9 +83,15 @@ def cross_validate(name: str, config: dict, folds: list[int]) -> None:
         shutil.rmtree(run / f"fold{k}", ignore_errors=True)  # an interrupted fold starts again, its log too
         res = train({**config, "val_fold": k}, run / f"fold{k}", recs, feats)
         print(f"fold {k}: {json.dumps(res)}", flush=True)
-    m = evaluate_run(run)
-    for level, v in m["levels"].items():
-        print(f"{level}: UAR {v['uar_mean']:.3f} +- {v['uar_std']:.3f} (folds {m['folds']})")
+    print_levels(evaluate_run(run))
+
+
+def make_ensemble(name: str, members: list[str]) -> None:
+    from . import records
+    from .evaluate import evaluate_record
+    rec = records.ensemble(name, [records.read_record(records.record_path(m)) for m in members])
+    print(f"wrote {records.write_record(rec)}")
+    print_levels(evaluate_record(rec))
 
 
 def main(argv=None) -> int:
@@ -94,8 +116,11 @@ def main(argv=None) -> int:
     p.add_argument("--out-dir", type=Path, default=None)
     p.add_argument("--version", default="0.1.0")
     p.add_argument("--aggregation", choices=["max_murmur", "mean"], default="max_murmur")
-    p.add_argument("--metrics", type=Path, default=None, help="the CV run's metrics.json for the card")
+    p.add_argument("--cv", default=None, metavar="RUN", help="the CV run (its record) whose figures the card carries")
     p.add_argument("--notes", default="")
+    p = sub.add_parser("ensemble")
+    p.add_argument("name")
+    p.add_argument("members", nargs="+", help="names of recorded runs (training/results/<name>.json)")
     p = sub.add_parser("quantize-cv")
     p.add_argument("run_dir", type=Path)
     p = sub.add_parser("quantize")
@@ -103,7 +128,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("table")
     p.add_argument("--only", nargs="+", default=None, help="these experiments only (names in experiments.py)")
     p = sub.add_parser("results")
-    p.add_argument("--runs", type=Path, default=RUNS)
+    p.add_argument("--records", type=Path, default=None, help="default: training/results")
     p.add_argument("--out", type=Path, default=data.TRAINING_ROOT / "RESULTS.md")
     a = ap.parse_args(argv)
 
@@ -121,9 +146,10 @@ def main(argv=None) -> int:
         from .quantize import quantize_model
         print(f"wrote {quantize_model(a.model)}")
     elif a.cmd == "table":
-        from .experiments import EXPERIMENTS
+        from .experiments import ENSEMBLES, EXPERIMENTS
+        from .records import RESULTS_DIR, record_path
         from .report import write_results
-        unknown = set(a.only or []) - set(EXPERIMENTS)
+        unknown = set(a.only or []) - set(EXPERIMENTS) - set(ENSEMBLES)
         if unknown:
             ap.error(f"unknown experiments {sorted(unknown)}; see phonoscope_training/experiments.py")
         for name, args in EXPERIMENTS.items():
@@ -131,23 +157,27 @@ def main(argv=None) -> int:
                 c = ap.parse_args(["cv", "--name", name, *args])
                 print(f"== {name} {' '.join(args)}", flush=True)
                 cross_validate(name, config_from(c), c.folds)
-        print(f"wrote {write_results(RUNS, data.TRAINING_ROOT / 'RESULTS.md')}")
+        for name, members in ENSEMBLES.items():
+            if (a.only is None or name in a.only) and all(record_path(m).exists() for m in members):
+                make_ensemble(name, members)
+        print(f"wrote {write_results(RESULTS_DIR, data.TRAINING_ROOT / 'RESULTS.md')}")
     elif a.cmd == "train":
         from .train import train
         res = train({**config_from(a), "val_fold": a.val_fold}, RUNS / a.name)
         print(json.dumps(res))
     elif a.cmd == "evaluate":
         from .evaluate import evaluate_run
-        m = evaluate_run(a.run_dir, n_boot=a.n_boot)
-        for level, v in m["levels"].items():
-            print(f"{level}: UAR {v['uar_mean']:.3f} +- {v['uar_std']:.3f} (folds {m['folds']})")
+        print_levels(evaluate_run(a.run_dir, n_boot=a.n_boot))
+    elif a.cmd == "ensemble":
+        make_ensemble(a.name, a.members)
     elif a.cmd == "export":
         from .export import export
-        card = export(a.checkpoint, a.name, a.out_dir, a.version, a.aggregation, a.metrics, a.notes)
+        card = export(a.checkpoint, a.name, a.out_dir, a.version, a.aggregation, a.cv, a.notes)
         print(json.dumps({k: card[k] for k in ("name", "windowing", "aggregation", "onnx")}, indent=1))
     elif a.cmd == "results":
+        from .records import RESULTS_DIR
         from .report import write_results
-        path = write_results(a.runs, a.out)
+        path = write_results(a.records or RESULTS_DIR, a.out)
         print(f"wrote {path}")
     return 0
 

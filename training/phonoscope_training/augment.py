@@ -1,4 +1,4 @@
-"""Training-time augmentation of log-Mel crops (off by default; `--specaug` turns it on).
+"""Training-time augmentation of log-Mel crops (off by default; `--specaug` and `--mixup` turn it on).
 
 SpecAugment (Park et al. 2019) without time warping: two time masks of up to 10 % of the crop and two frequency masks
 of up to 8 Mel bins each, filled with the crop's mean log power. Loudness is left alone: the classes grade how loud a
@@ -26,3 +26,20 @@ def spec_augment(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         start = int(rng.integers(0, mels - width + 1))
         out[:, start:start + width] = fill
     return out
+
+
+def mixup(batch: np.ndarray, targets: np.ndarray, rng: np.random.Generator, alpha: float, n_classes: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Mixup (Zhang et al. 2018) of log-Mel crops [B, ..., frames, mels] with a shuffled copy of the batch.
+
+    The sounds are mixed where sound adds, in Mel power: log(l e^a + (1 - l) e^b), l ~ Beta(alpha, alpha) per
+    example, so a murmur mixed with a normal recording is a softer murmur over normal heart sounds, not the average
+    of two decibel images. Returns (mixed batch, soft targets [B, n_classes] = l y_a + (1 - l) y_b).
+    """
+    lam = np.clip(rng.beta(alpha, alpha, size=len(batch)), 1e-6, 1 - 1e-6)
+    partner = rng.permutation(len(batch))
+    shape = (-1,) + (1,) * (batch.ndim - 1)
+    mixed = np.logaddexp(np.log(lam).reshape(shape) + batch, np.log1p(-lam).reshape(shape) + batch[partner])
+    onehot = np.eye(n_classes)[targets]
+    soft = lam[:, None] * onehot + (1 - lam[:, None]) * onehot[partner]
+    return mixed.astype(batch.dtype), soft.astype(np.float32)

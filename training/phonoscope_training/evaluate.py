@@ -4,8 +4,8 @@
 - Patient level: against label_patient; a patient's probabilities aggregate its recordings (all sites) by
   "mean" (mean of recording probabilities) or "max_murmur" (the recording with the lowest p(normal)).
 Per fold and mean +- std over the folds (UAR, per-class recall/precision, confusion, one-vs-rest AUC, bootstrap
-95 % intervals per fold), and the pooled out-of-fold predictions with bootstrap intervals. Writes
-runs/<run>/metrics.json and PNG plots (confusion matrices, ROC curves).
+95 % intervals per fold), and the pooled out-of-fold predictions with bootstrap intervals. A finished run writes its
+committed record (records.py), runs/<run>/metrics.json and PNG plots (confusion matrices, ROC curves).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import metrics
+from . import metrics, records
 from .data import CLASS_INDEX, CLASSES
 
 AGGREGATIONS = ("mean", "max_murmur")
@@ -74,6 +74,7 @@ def run_info(run_dir: Path) -> dict:
                 info.setdefault("n_params", ev["n_params"])
                 info.setdefault("device", ev["device"])
                 info.setdefault("threads", ev["threads"])
+                info.setdefault("git_commit", ev.get("git_commit"))
             elif ev["event"] == "epoch":
                 secs.append(ev["seconds"])
             elif ev["event"] == "end":
@@ -82,10 +83,9 @@ def run_info(run_dir: Path) -> dict:
     return info
 
 
-def evaluate_run(run_dir: Path, n_boot: int = 1000, plots: bool = True) -> dict:
-    run_dir = Path(run_dir)
-    folds = load_run(run_dir)
-    result = {"run": run_dir.name, "folds": sorted(folds), **run_info(run_dir), "levels": {}}
+def evaluate_folds(folds: dict[int, list[dict]], n_boot: int = 1000) -> dict:
+    """Every level's metrics per fold, mean +- std over the folds, and pooled out-of-fold with bootstrap CIs."""
+    out = {}
     pooled_rows = [r for f in sorted(folds) for r in folds[f]]
     for level in ["recording", *[f"patient_{a}" for a in AGGREGATIONS]]:
         per_fold = {}
@@ -100,12 +100,29 @@ def evaluate_run(run_dir: Path, n_boot: int = 1000, plots: bool = True) -> dict:
         uars = np.array([per_fold[f]["uar"] for f in sorted(folds)])
         rec = np.array([per_fold[f]["recall"] for f in sorted(folds)], float)
         auc = np.array([per_fold[f]["auc_ovr"] for f in sorted(folds)], float)
-        result["levels"][level] = {
+        out[level] = {
             "per_fold": per_fold, "pooled": pooled,
             "uar_mean": float(uars.mean()), "uar_std": float(uars.std(ddof=1)) if len(uars) > 1 else 0.0,
             "recall_mean": np.nanmean(rec, axis=0).tolist(), "auc_mean": np.nanmean(auc, axis=0).tolist()}
-        if plots:
-            plot_level(run_dir, level, y, p, pooled)
+    return out
+
+
+def evaluate_record(record: dict, n_boot: int = 1000, recs: list | None = None) -> dict:
+    """The metrics of a committed run record (records.py): its header and every level of evaluate_folds."""
+    head = {k: v for k, v in record.items() if k not in ("columns", "predictions")}
+    return {**head, "levels": evaluate_folds(records.fold_rows(record, recs), n_boot)}
+
+
+def evaluate_run(run_dir: Path, n_boot: int = 1000, plots: bool = True, results_dir: Path | None = None) -> dict:
+    """A finished CV run: its record (training/results/<run>.json), metrics.json and PNG plots in the run folder."""
+    run_dir = Path(run_dir)
+    folds = load_run(run_dir)
+    records.write_record(records.record_of_run(run_dir, run_info(run_dir), folds), results_dir)
+    result = {"run": run_dir.name, "folds": sorted(folds), **run_info(run_dir), "levels": evaluate_folds(folds, n_boot)}
+    if plots:
+        pooled_rows = [r for f in sorted(folds) for r in folds[f]]
+        for level, (y, p) in levels(pooled_rows).items():
+            plot_level(run_dir, level, y, p, result["levels"][level]["pooled"])
     (run_dir / "metrics.json").write_text(json.dumps(result, indent=1))
     return result
 

@@ -2,8 +2,8 @@
 ones not done yet (finished folds are skipped, so an interrupted table resumes) and regenerates RESULTS.md.
 
 The first block is the paper's ablation redone on our folds (architecture x pooling x attention activation x
-balanced up-sampling); the second goes beyond the paper. Every run uses the same folds and the same fixed schedule
-unless its arguments say otherwise.
+balanced up-sampling); the second goes beyond the paper; ENSEMBLES average recorded runs. Every run uses the same
+folds and the same fixed schedule unless its arguments say otherwise.
 """
 from __future__ import annotations
 
@@ -23,12 +23,25 @@ PAPER_ABLATION: dict[str, list[str]] = {
     "gru-att-unbalanced": ["--arch", "gru", "--unbalanced"],
 }
 
+SHIPPED = ["--epochs", "20", "--specaug"]
 BEYOND_PAPER: dict[str, list[str]] = {
     # a longer schedule (20 epochs instead of 8), with and without SpecAugment to hold overfitting back
-    "cnn-att-20ep-specaug": ["--epochs", "20", "--specaug"],
+    "cnn-att-20ep-specaug": SHIPPED,
+    # on top of that: weight averaging (EMA over about the last 5 epochs), mixup in Mel power
+    "cnn-att-20ep-specaug-ema": [*SHIPPED, "--ema", "0.995"],
+    "cnn-att-20ep-specaug-mixup": [*SHIPPED, "--mixup", "0.4"],
+    # two more seeds of the same configuration: the seed-to-seed spread, and a 3-model ensemble below
+    "cnn-att-20ep-specaug-seed1": [*SHIPPED, "--seed", "1"],
+    "cnn-att-20ep-specaug-seed2": [*SHIPPED, "--seed", "2"],
     # the patient's grade on every site, instead of not-audible sites as normal
     "cnn-att-patient-label": ["--label", "patient"],
     "cnn-att-20ep": ["--epochs", "20"],
+}
+
+# name -> member runs whose out-of-fold probabilities are averaged (records.ensemble)
+ENSEMBLES: dict[str, list[str]] = {
+    "cnn-att-20ep-specaug-3seeds": ["cnn-att-20ep-specaug", "cnn-att-20ep-specaug-seed1",
+                                    "cnn-att-20ep-specaug-seed2"],
 }
 
 _RECURRENT = ("lstm", "gru")

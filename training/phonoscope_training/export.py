@@ -15,8 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import frontend
+from . import frontend, records
 from .data import CLASSES
+from .evaluate import evaluate_record
 from .onnx_eval import run_times_ms, session
 from .train import git_commit, load_model
 
@@ -88,11 +89,11 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def cv_summary(metrics_path: Path | None) -> dict | None:
-    """The model card's compact CV block from a run's metrics.json."""
-    if not metrics_path or not Path(metrics_path).exists():
+def cv_summary(run: str | None) -> dict | None:
+    """The model card's compact CV block, computed from a recorded run (training/results/<run>.json)."""
+    if not run:
         return None
-    m = json.loads(Path(metrics_path).read_text())
+    m = evaluate_record(records.read_record(records.record_path(run)))
     out = {"run": m["run"], "folds": m["folds"], "protocol": (
         "5-fold CV by the manifest's fold column (folds are subject_group-disjoint); one model per fold trained on "
         "the other 4 folds with a fixed schedule (no epoch selection on the reported fold); patients with "
@@ -102,8 +103,7 @@ def cv_summary(metrics_path: Path | None) -> dict | None:
     for level, v in m["levels"].items():
         out["levels"][level] = {
             "uar_mean": round(v["uar_mean"], 4), "uar_std": round(v["uar_std"], 4),
-            "uar_per_fold": [round(v["per_fold"][str(f)]["uar"] if str(f) in v["per_fold"] else v["per_fold"][f]["uar"], 4)
-                             for f in m["folds"]],
+            "uar_per_fold": [round(v["per_fold"][f]["uar"], 4) for f in m["folds"]],
             "pooled_uar": round(v["pooled"]["uar"], 4), "pooled_uar_ci95": [round(x, 4) for x in v["pooled"]["ci95"]["uar"]],
             "pooled_recall": [round(x, 4) for x in v["pooled"]["recall"]],
             "pooled_recall_ci95": [[round(a, 4), round(b, 4)] for a, b in v["pooled"]["ci95"]["recall"]],
@@ -170,7 +170,7 @@ def model_card(name: str, version: str, ckpt: dict, onnx_path: Path, aggregation
 
 
 def export(checkpoint: Path, name: str, out_dir: Path | None = None, version: str = "0.1.0",
-           aggregation: str = "max_murmur", metrics_path: Path | None = None, notes: str = "") -> dict:
+           aggregation: str = "max_murmur", cv_run: str | None = None, notes: str = "") -> dict:
     out_dir = Path(out_dir) if out_dir else MODELS_DIR
     model, ckpt = load_model(checkpoint)
     onnx_path = export_onnx(model, out_dir / f"{name}.onnx")
@@ -178,6 +178,6 @@ def export(checkpoint: Path, name: str, out_dir: Path | None = None, version: st
     if diff > 1e-4:
         raise AssertionError(f"ONNX parity failed: max |diff| = {diff}")
     lat = latency_ms(onnx_path, threads=int(os.environ.get("PHONOSCOPE_THREADS", "2")))
-    card = model_card(name, version, ckpt, onnx_path, aggregation, cv_summary(metrics_path), lat, diff, notes)
+    card = model_card(name, version, ckpt, onnx_path, aggregation, cv_summary(cv_run), lat, diff, notes)
     (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, allow_nan=False) + "\n")
     return card

@@ -2,7 +2,7 @@
 int8 weights, uint8 activations calibrated on training windows); the attention head stays float.
 
   python -m phonoscope_training quantize-cv RUN_DIR   per fold: the fold's model in fp32 and int8 on its validation
-                                                      patients -> RUN_DIR/int8.json (UAR both ways, latency, size)
+                                                      patients (UAR both ways, latency, size) -> the run's record
   python -m phonoscope_training quantize MODEL.onnx   -> MODEL-int8.onnx (+ card), calibrated on every recording
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data, metrics
+from . import data, metrics, records
 from .evaluate import levels
 from .export import export_onnx, latency_ms, sha256
 from .onnx_eval import recording_probs, session
@@ -85,7 +85,8 @@ def quantize_cv(run_dir: Path) -> dict:
     result["pooled"] = {kind: _uars(r) for kind, r in rows.items()}
     result["mean"] = {kind: {level: float(np.mean([f[kind][level] for f in result["folds"].values()]))
                              for level in result["pooled"][kind]} for kind in rows}
-    (run_dir / "int8.json").write_text(json.dumps(result, indent=1))
+    path = records.record_path(run_dir.name)
+    records.write_record({**records.read_record(path), "int8": result})
     return result
 
 

@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from . import data, frontend, metrics
-from .augment import spec_augment
+from .augment import mixup, spec_augment
 from .data import CLASSES, Recording
 from .models import build
 
@@ -44,6 +44,8 @@ DEFAULTS = {
     "inner_fold": None,  # early stopping on this inner fold (None: fixed schedule, the last epoch is kept)
     "patience": 4,
     "specaug": False,  # SpecAugment time and frequency masks on training crops (augment.py)
+    "mixup": 0.0,  # mixup of training crops in Mel power, weights ~ Beta(mixup, mixup); 0: off (augment.py)
+    "ema": None,  # decay of an exponential moving average of the weights, used for the final model; None: off
     "precision": "bf16",  # training forward/backward under bf16 autocast (fp32 weights; evaluation and export in fp32)
     "max_steps": None,  # stop after this many optimiser steps (tests)
     "limit": None,  # use only this many training recordings per class (tests)
@@ -178,6 +180,12 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
     # channels-last convolutions and bf16 autocast: 3x faster CNN steps on a CPU with AVX-512 BF16 (measured: 1.9 s
     # -> 0.63 s per batch on one core); weights, evaluation and the exported model stay fp32
     model = build(cfg).to(dev, memory_format=torch.channels_last)
+    # weight averaging smooths the epoch-to-epoch swing of a small dataset's last epoch; BatchNorm statistics are
+    # averaged with the weights (use_buffers), so the averaged model needs no extra pass over the data
+    ema = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg["ema"]), use_buffers=True
+    ) if cfg["ema"] else None
+    final = ema.module if ema is not None else model
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg["precision"] == "bf16")
     n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
@@ -212,14 +220,22 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
                 crops = [spec_augment(c, rng) for c in crops]
             xb = np.stack(crops)[:, None]
             yb = torch.from_numpy(targets[idx]).to(dev)
+            soft = None
+            if cfg["mixup"]:
+                xb, soft = mixup(xb, targets[idx], rng, cfg["mixup"], len(CLASSES))
+                soft = torch.from_numpy(soft).to(dev)
             for g in opt.param_groups:
                 g["lr"] = lr_at(step)
             with autocast:
                 out = model(torch.from_numpy(xb).to(dev, memory_format=torch.channels_last))
-                loss = torch.nn.functional.nll_loss(out["log_probs"].float(), yb)
+                log_probs = out["log_probs"].float()
+                loss = torch.nn.functional.nll_loss(log_probs, yb) if soft is None \
+                    else -(soft * log_probs).sum(dim=1).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if ema is not None:
+                ema.update_parameters(model)
             step += 1
             losses.append(loss.item())
             correct += int((out["log_probs"].argmax(1) == yb).sum())
@@ -233,11 +249,11 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
                "train_acc": correct / max(1, seen),
                "seconds": round(seconds, 2), "lr": lr_at(step)}
         if inner:
-            score = inner_score(predict(model, inner, feats, cfg, dev))
+            score = inner_score(predict(final, inner, feats, cfg, dev))
             rec["inner_patient_uar"] = score
             if score > best:
                 best, best_epoch, since_best = score, epoch, 0
-                best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                best_state = {k: v.detach().cpu().clone() for k, v in final.state_dict().items()}
             else:
                 since_best += 1
         log("epoch", **rec)
@@ -248,8 +264,8 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
         if inner and since_best >= cfg["patience"]:
             break
     if best_state is not None:
-        model.load_state_dict(best_state)
-    ckpt = {"config": cfg, "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "classes": CLASSES,
+        final.load_state_dict(best_state)
+    ckpt = {"config": cfg, "state_dict": {k: v.cpu() for k, v in final.state_dict().items()}, "classes": CLASSES,
             "frontend": frontend.params(), "trained_folds": sorted({r.fold for r in train_recs}),
             "inner_fold": cfg["inner_fold"], "best_epoch": best_epoch or len(epoch_seconds),
             "epochs_run": len(epoch_seconds), "git_commit": git_commit(), "n_params": n_params,
@@ -257,7 +273,7 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
     torch.save(ckpt, out_dir / "model.pt")
     result = {k: ckpt[k] for k in ("trained_folds", "best_epoch", "epochs_run", "n_params", "seconds_per_epoch")}
     if val:
-        rows = predict(model, val, feats, cfg, dev, progress=progress)
+        rows = predict(final, val, feats, cfg, dev, progress=progress)
         (out_dir / "predictions.json").write_text(json.dumps(rows))
         from .evaluate import patient_level, recording_level
         yr, pr = recording_level(rows)

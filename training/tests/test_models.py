@@ -101,3 +101,28 @@ def test_spec_augment_masks_time_and_frequency_and_keeps_the_input():
         assert changed.sum(axis=1).max() <= 64 and changed.mean() < 0.5
     assert masked_any
     assert crop.std() > 0.9  # the input itself is untouched
+
+
+def test_mixup_adds_power_and_mixes_targets():
+    import numpy as np
+    from phonoscope_training.augment import mixup
+    rng = np.random.default_rng(0)
+    batch = rng.normal(-8, 3, size=(16, 1, 50, 64)).astype(np.float32)
+    targets = np.arange(16) % 3
+    mixed, soft = mixup(batch, targets, np.random.default_rng(1), alpha=0.4, n_classes=3)
+    assert mixed.shape == batch.shape and mixed.dtype == batch.dtype
+    assert np.allclose(soft.sum(1), 1, atol=1e-6) and (soft >= 0).all()
+    assert (soft[np.arange(16), targets] > 0).all()  # each example keeps a share of its own class
+    # log(l e^a + (1 - l) e^b) lies between a and b, so within the batch's range at every cell
+    assert (mixed >= batch.min(0) - 1e-4).all() and (mixed <= batch.max(0) + 1e-4).all()
+    assert not np.allclose(mixed, batch)
+    # a sound mixed with itself is itself: power is added with weights summing to one
+    same, _ = mixup(np.repeat(batch[:1], 16, 0), targets, np.random.default_rng(2), alpha=0.4, n_classes=3)
+    assert np.allclose(same, batch[:1], atol=1e-4)
+    # mixing in power, not in decibels: a loud and a silent crop at l = 1/2 is the loud one 3 dB (ln 2) down
+    loud, quiet = np.zeros((1, 1, 4, 64)), np.full((1, 1, 4, 64), -23.0)
+    pair = np.concatenate([loud, quiet]).astype(np.float32)
+    for seed in range(50):
+        m, s = mixup(pair, np.array([2, 0]), np.random.default_rng(seed), alpha=0.4, n_classes=3)
+        lam0 = float(s[0, 2])  # 1 where the loud crop drew itself as its partner
+        assert np.allclose(m[0], np.log(lam0 + (1 - lam0) * np.exp(-23.0)), atol=1e-4)

@@ -66,18 +66,23 @@ def test_export_parity_and_card(tiny_run, tmp_path):
     assert np.abs(ref - lp).max() <= 1e-4
 
 
-def test_evaluate_and_results_table(tiny_run, tmp_path):
+def test_evaluate_record_and_results_table(tiny_run, tmp_path):
     from phonoscope_training.evaluate import evaluate_run
     from phonoscope_training.report import write_results
     run_dir = tiny_run[0].parent
-    m = evaluate_run(run_dir, n_boot=20, plots=True)
+    m = evaluate_run(run_dir, n_boot=20, plots=True, results_dir=tmp_path / "results")
     assert set(m["levels"]) == {"recording", "patient_mean", "patient_max_murmur"}
     for v in m["levels"].values():
         assert 0 <= v["pooled"]["uar"] <= 1 and len(v["pooled"]["confusion"]) == 3
     assert (run_dir / "confusion_patient_max_murmur.png").exists() and (run_dir / "roc_recording.png").exists()
-    out = write_results(run_dir.parent, tmp_path / "RESULTS.md")
+    record = json.loads((tmp_path / "results" / f"{run_dir.name}.json").read_text())
+    assert record["config"]["val_fold"] == 0 and len(record["predictions"]) == 4
+    # the table is computed from the record alone: the run folder may be gone
+    out = write_results(tmp_path / "results", tmp_path / "RESULTS.md", n_boot=20)
     text = out.read_text()
-    assert run_dir.name in text and "patient, aggregation max_murmur" in text
+    assert f"| {run_dir.name} | CNN, 3x3, att-sigmoid" in text and "patient, aggregation max_murmur" in text
+    uar = m["levels"]["patient_mean"]["uar_mean"]
+    assert f"| patient, aggregation mean (vs label_patient) | {uar:.3f} |" in text
 
 
 def test_int8_twin_runs_and_stays_close(tiny_run, tmp_path, recordings):
