@@ -6,7 +6,8 @@
   train --name N [--val-fold k | all folds] [model opts]   one model -> training/runs/N/model.pt
   evaluate RUN_DIR            (re)compute the record, metrics.json and plots of a CV run
   ensemble NAME RUN RUN...    the record of the mean of several runs' out-of-fold probabilities
-  export CKPT --name NAME [--aggregation max_murmur|mean] [--cv RUN]  -> models/NAME.{onnx,json}
+  export CKPT... --name NAME [--aggregation max_murmur|mean] [--cv RUN]  -> models/NAME.{onnx,json}
+                              (several checkpoints: their ensemble as one graph)
   results                     regenerate training/RESULTS.md from the records training/results/*.json
   quantize-cv RUN_DIR         per fold: fp32 vs int8 UAR, latency and size -> the run's record
   quantize MODEL.onnx         the int8 twin of a shipped model (MODEL-int8.onnx + card)
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
     p.add_argument("run_dir", type=Path)
     p.add_argument("--n-boot", type=int, default=1000)
     p = sub.add_parser("export")
-    p.add_argument("checkpoint", type=Path)
+    p.add_argument("checkpoints", type=Path, nargs="+", help="one model.pt, or several: an ensemble in one graph")
     p.add_argument("--name", required=True)
     p.add_argument("--out-dir", type=Path, default=None)
     p.add_argument("--version", default="0.1.0")
@@ -172,7 +173,7 @@ def main(argv=None) -> int:
         make_ensemble(a.name, a.members)
     elif a.cmd == "export":
         from .export import export
-        card = export(a.checkpoint, a.name, a.out_dir, a.version, a.aggregation, a.cv, a.notes)
+        card = export(a.checkpoints, a.name, a.out_dir, a.version, a.aggregation, a.cv, a.notes)
         print(json.dumps({k: card[k] for k in ("name", "windowing", "aggregation", "onnx")}, indent=1))
     elif a.cmd == "results":
         from .records import RESULTS_DIR

@@ -18,6 +18,7 @@ from torch import nn
 from . import frontend, records
 from .data import CLASSES
 from .evaluate import evaluate_record
+from .models import Ensemble
 from .onnx_eval import run_times_ms, session
 from .train import git_commit, load_model
 
@@ -112,8 +113,10 @@ def cv_summary(run: str | None) -> dict | None:
     return out
 
 
-def model_card(name: str, version: str, ckpt: dict, onnx_path: Path, aggregation: str, cv: dict | None,
+def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggregation: str, cv: dict | None,
                latency: dict, max_abs_diff: float, notes: str = "") -> dict:
+    """The card of one model, or of an ensemble of models trained alike (the first member's config describes all)."""
+    ckpt = ckpts[0]
     cfg = ckpt["config"]
     if aggregation not in ("mean", "max_murmur"):
         raise ValueError("aggregation must be 'mean' or 'max_murmur'")
@@ -150,7 +153,11 @@ def model_card(name: str, version: str, ckpt: dict, onnx_path: Path, aggregation
             "max_murmur": "patient probabilities = those of its recording with the lowest p(normal)"}[aggregation],
         "verdict": "argmax of probabilities (recording or patient), class order as in classes",
         "model": {"arch": cfg["arch"], "pooling": cfg["pooling"], "attention_activation": cfg["activation"],
-                  "kernel": cfg["kernel"], "n_params": ckpt["n_params"], "config": cfg},
+                  "kernel": cfg["kernel"], "n_params": sum(c["n_params"] for c in ckpts), "config": cfg,
+                  **({"ensemble": {
+                      "rule": "probabilities = mean of the members' probabilities; attention = mean of their maps",
+                      "members": [{"seed": c["config"]["seed"], "git_commit": c.get("git_commit")} for c in ckpts]}}
+                     if len(ckpts) > 1 else {})},
         "training": {
             "data": "CirCor DigiScope v1.0.3 (PhysioNet 2022 public training set), shared subset: "
                     "$PHONOSCOPE_DATA/circor/manifest.csv; patients with label_patient == unknown excluded",
@@ -169,15 +176,18 @@ def model_card(name: str, version: str, ckpt: dict, onnx_path: Path, aggregation
     }
 
 
-def export(checkpoint: Path, name: str, out_dir: Path | None = None, version: str = "0.1.0",
+def export(checkpoints: list[Path], name: str, out_dir: Path | None = None, version: str = "0.1.0",
            aggregation: str = "max_murmur", cv_run: str | None = None, notes: str = "") -> dict:
+    """One checkpoint, or several (an ensemble in one graph), to models/<name>.onnx and its card."""
     out_dir = Path(out_dir) if out_dir else MODELS_DIR
-    model, ckpt = load_model(checkpoint)
+    loaded = [load_model(c) for c in checkpoints]
+    model = loaded[0][0] if len(loaded) == 1 else Ensemble([m for m, _ in loaded])
     onnx_path = export_onnx(model, out_dir / f"{name}.onnx")
     diff = parity(model, onnx_path)
     if diff > 1e-4:
         raise AssertionError(f"ONNX parity failed: max |diff| = {diff}")
     lat = latency_ms(onnx_path, threads=int(os.environ.get("PHONOSCOPE_THREADS", "2")))
-    card = model_card(name, version, ckpt, onnx_path, aggregation, cv_summary(cv_run), lat, diff, notes)
+    card = model_card(name, version, [c for _, c in loaded], onnx_path, aggregation, cv_summary(cv_run), lat, diff,
+                      notes)
     (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, allow_nan=False) + "\n")
     return card

@@ -11,15 +11,23 @@ from phonoscope_training.train import load_model, train
 
 
 @pytest.fixture(scope="module")
-def tiny_run(recordings, tmp_path_factory):
-    picked = []
+def picked(recordings):
+    out = []
     for fold in (1, 2):
         for c in data.CLASSES:
-            picked += [r for r in recordings if r.fold == fold and r.label_patient == c][:2]
-    picked += [r for r in recordings if r.fold == 0][:4]
+            out += [r for r in recordings if r.fold == fold and r.label_patient == c][:2]
+    return out + [r for r in recordings if r.fold == 0][:4]
+
+
+def _tiny_train(picked, out, **cfg):
+    return train({"val_fold": 0, "max_steps": 2, "batch_size": 4, "epochs": 1, **cfg}, out, recs=picked,
+                 progress=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(picked, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "fold0"
-    res = train({"val_fold": 0, "max_steps": 2, "batch_size": 4, "epochs": 1}, out, recs=picked, progress=False)
-    return out, res
+    return out, _tiny_train(picked, out)
 
 
 def test_tiny_training_run(tiny_run):
@@ -39,7 +47,7 @@ def test_tiny_training_run(tiny_run):
 
 def test_export_parity_and_card(tiny_run, tmp_path):
     out, _ = tiny_run
-    card = export.export(out / "model.pt", "tiny", tmp_path, aggregation="max_murmur")
+    card = export.export([out / "model.pt"], "tiny", tmp_path, aggregation="max_murmur")
     path = tmp_path / "tiny.onnx"
     m = onnx.load(str(path))
     assert m.opset_import[0].version >= 17
@@ -64,6 +72,25 @@ def test_export_parity_and_card(tiny_run, tmp_path):
     with torch.no_grad():
         ref = model(torch.from_numpy(feats))["log_probs"].numpy()
     assert np.abs(ref - lp).max() <= 1e-4
+
+
+def test_ensemble_export_is_the_mean_of_its_members(tiny_run, picked, tmp_path):
+    first = tiny_run[0] / "model.pt"
+    _tiny_train(picked, tmp_path / "seed1", seed=1, mixup=0.4, ema=0.5)  # the options train and export too
+    second = tmp_path / "seed1" / "model.pt"
+    card = export.export([first, second], "duo", tmp_path, aggregation="mean")
+    assert card["model"]["n_params"] == 2 * load_model(first)[1]["n_params"]
+    assert [m["seed"] for m in card["model"]["ensemble"]["members"]] == [0, 1]
+    assert card["onnx"]["parity_max_abs_diff_vs_pytorch"] <= 1e-4
+    x = np.random.default_rng(0).normal(-8, 4, size=(2, 1, 300, 64)).astype(np.float32)
+    lp, att = export.session(tmp_path / "duo.onnx").run(None, {"log_mel": x})
+    with torch.no_grad():
+        members = [load_model(c)[0](torch.from_numpy(x)) for c in (first, second)]
+    want = np.mean([m["log_probs"].exp().numpy() for m in members], axis=0)
+    assert np.abs(np.exp(lp) - want).max() <= 1e-4
+    assert np.abs(att - np.mean([m["attention"].numpy() for m in members], axis=0)).max() <= 1e-4
+    assert np.allclose(att.sum(axis=(2, 3)), 1, atol=1e-4)
+    assert np.abs(np.exp(lp) - members[0]["log_probs"].exp().numpy()).max() > 1e-6  # not just the first member
 
 
 def test_evaluate_record_and_results_table(tiny_run, tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .attention import AttentionPool1d, AttentionPool2d
 from .cnn import CNNAtt
+from .ensemble import Ensemble
 from .rnn import RNNAtt
 
 ARCHS = ("cnn", "lstm", "gru")
@@ -28,4 +29,4 @@ def build(config: dict):
     raise ValueError(f"unknown arch {arch!r}")
 
 
-__all__ = ["AttentionPool1d", "AttentionPool2d", "CNNAtt", "RNNAtt", "build", "ARCHS"]
+__all__ = ["AttentionPool1d", "AttentionPool2d", "CNNAtt", "Ensemble", "RNNAtt", "build", "ARCHS"]
