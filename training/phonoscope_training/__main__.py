@@ -37,6 +37,8 @@ def model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--unbalanced", action="store_true", help="no up-sampling of minority classes")
     g.add_argument("--crop-frames", type=int, default=250)
     g.add_argument("--specaug", action="store_true", help="SpecAugment masks on training crops (augment.py)")
+    g.add_argument("--stretch", type=float, default=0.0, metavar="FRACTION",
+                   help="random time stretch of training crops by up to this fraction, e.g. 0.15 (augment.py)")
     g.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mixup of training crops in the power domain, weights ~ Beta(ALPHA, ALPHA) (augment.py)")
     g.add_argument("--ema", type=float, default=None, metavar="DECAY",
@@ -56,7 +58,7 @@ def model_args(p: argparse.ArgumentParser) -> None:
 def config_from(a: argparse.Namespace) -> dict:
     return {"arch": a.arch, "pooling": a.pooling, "activation": a.activation, "kernel": a.kernel,
             "dropout": a.dropout, "label": a.label, "balanced": not a.unbalanced, "crop_frames": a.crop_frames,
-            "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed, "precision": a.precision, "specaug": a.specaug, "mixup": a.mixup, "ema": a.ema, "inner_fold": a.inner_fold,
+            "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed, "precision": a.precision, "specaug": a.specaug, "stretch": a.stretch, "mixup": a.mixup, "ema": a.ema, "inner_fold": a.inner_fold,
             "max_steps": a.max_steps, "limit": a.limit}
 
 

@@ -1,4 +1,4 @@
-"""Training-time augmentation of log-Mel crops (off by default; `--specaug` and `--mixup` turn it on).
+"""Training-time augmentation of log-Mel crops (off by default; `--specaug`, `--stretch` and `--mixup` turn it on).
 
 SpecAugment (Park et al. 2019) without time warping: two time masks of up to 10 % of the crop and two frequency masks
 of up to 8 Mel bins each, filled with the crop's mean log power. Loudness is left alone: the classes grade how loud a
@@ -43,3 +43,18 @@ def mixup(batch: np.ndarray, targets: np.ndarray, rng: np.random.Generator, alph
     onehot = np.eye(n_classes)[targets]
     soft = lam[:, None] * onehot + (1 - lam[:, None]) * onehot[partner]
     return mixed.astype(batch.dtype), soft.astype(np.float32)
+
+
+def time_stretch(x: np.ndarray, length: int, max_stretch: float, rng: np.random.Generator) -> np.ndarray:
+    """A random `length`-frame crop of x [frames, mels] played faster or slower by a factor drawn log-uniformly
+    from [1 / (1 + max_stretch), 1 + max_stretch]: the heart rate changes, the spectrum does not (frames are
+    linearly interpolated in time; frequency bins are untouched). Short input is wrap-padded first, as for crops.
+    """
+    factor = float(np.exp(rng.uniform(-np.log1p(max_stretch), np.log1p(max_stretch))))
+    span = length * factor  # source frames that become `length` output frames
+    src = x if len(x) >= span + 1 else np.concatenate([x] * int(np.ceil((span + 1) / len(x))), axis=0)
+    start = rng.uniform(0, len(src) - span - 1) if len(src) > span + 1 else 0.0
+    pos = start + np.arange(length) * factor
+    i = np.minimum(pos.astype(np.int64), len(src) - 2)
+    w = (pos - i)[:, None]
+    return ((1 - w) * src[i] + w * src[i + 1]).astype(x.dtype)

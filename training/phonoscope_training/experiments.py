@@ -30,6 +30,8 @@ BEYOND_PAPER: dict[str, list[str]] = {
     # on top of that: weight averaging (EMA over about the last 5 epochs), mixup in Mel power
     "cnn-att-20ep-specaug-ema": [*SHIPPED, "--ema", "0.995"],
     "cnn-att-20ep-specaug-mixup": [*SHIPPED, "--mixup", "0.4"],
+    # heart-rate augmentation: crops played up to 15 % faster or slower
+    "cnn-att-20ep-specaug-stretch": [*SHIPPED, "--stretch", "0.15"],
     # two more seeds of the same configuration: the seed-to-seed spread, and a 3-model ensemble below
     "cnn-att-20ep-specaug-seed1": [*SHIPPED, "--seed", "1"],
     "cnn-att-20ep-specaug-seed2": [*SHIPPED, "--seed", "2"],

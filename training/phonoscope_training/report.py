@@ -38,6 +38,8 @@ def describe(cfg: dict) -> str:
     parts.append(f"crop={cfg['crop_frames']}")
     if cfg.get("specaug"):
         parts.append("SpecAugment")
+    if cfg.get("stretch"):
+        parts.append(f"time stretch ±{cfg['stretch']:g}")
     if cfg.get("mixup"):
         parts.append(f"mixup {cfg['mixup']:g}")
     if cfg.get("ema"):

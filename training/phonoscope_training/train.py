@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from . import data, frontend, metrics
-from .augment import mixup, spec_augment
+from .augment import mixup, spec_augment, time_stretch
 from .data import CLASSES, Recording
 from .models import build
 
@@ -44,6 +44,7 @@ DEFAULTS = {
     "inner_fold": None,  # early stopping on this inner fold (None: fixed schedule, the last epoch is kept)
     "patience": 4,
     "specaug": False,  # SpecAugment time and frequency masks on training crops (augment.py)
+    "stretch": 0.0,  # random time stretch of training crops by up to this fraction (heart rate); 0: off
     "mixup": 0.0,  # mixup of training crops in Mel power, weights ~ Beta(mixup, mixup); 0: off (augment.py)
     "ema": None,  # decay of an exponential moving average of the weights, used for the final model; None: off
     "precision": "bf16",  # training forward/backward under bf16 autocast (fp32 weights; evaluation and export in fp32)
@@ -215,7 +216,8 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
             idx = order[b:b + cfg["batch_size"]]
             if len(idx) < 2:  # BatchNorm needs two examples
                 continue
-            crops = [data.random_crop(x_train[i], cfg["crop_frames"], rng) for i in idx]
+            crops = [time_stretch(x_train[i], cfg["crop_frames"], cfg["stretch"], rng) if cfg["stretch"]
+                     else data.random_crop(x_train[i], cfg["crop_frames"], rng) for i in idx]
             if cfg["specaug"]:
                 crops = [spec_augment(c, rng) for c in crops]
             xb = np.stack(crops)[:, None]

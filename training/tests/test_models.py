@@ -126,3 +126,22 @@ def test_mixup_adds_power_and_mixes_targets():
         m, s = mixup(pair, np.array([2, 0]), np.random.default_rng(seed), alpha=0.4, n_classes=3)
         lam0 = float(s[0, 2])  # 1 where the loud crop drew itself as its partner
         assert np.allclose(m[0], np.log(lam0 + (1 - lam0) * np.exp(-23.0)), atol=1e-4)
+
+
+def test_time_stretch_changes_the_rate_not_the_spectrum():
+    import numpy as np
+    from phonoscope_training.augment import time_stretch
+    frames = np.arange(400, dtype=np.float32)
+    x = np.repeat(frames[:, None], 64, axis=1) + np.arange(64, dtype=np.float32)  # value = frame + bin
+    factors = []
+    for seed in range(30):
+        out = time_stretch(x, 100, 0.15, np.random.default_rng(seed))
+        assert out.shape == (100, 64) and out.dtype == x.dtype
+        steps = np.diff(out[:, 0])
+        assert np.allclose(steps, steps[0], atol=1e-3)  # a uniform rate...
+        factors.append(steps[0])
+        assert np.allclose(out - out[:, :1], np.arange(64), atol=1e-3)  # ...and every bin keeps its place
+    assert min(factors) >= 1 / 1.15 - 1e-3 and max(factors) <= 1.15 + 1e-3
+    assert min(factors) < 0.95 and max(factors) > 1.05
+    short = time_stretch(x[:30], 100, 0.15, np.random.default_rng(0))  # shorter than the crop: tiled first
+    assert short.shape == (100, 64) and np.isfinite(short).all()
