@@ -12,6 +12,7 @@
   quantize-cv RUN_DIR         per fold: fp32 vs int8 UAR, latency and size -> the run's record
   quantize MODEL.onnx         the int8 twin of a shipped model (MODEL-int8.onnx + card)
   table [--only NAME ...]     every CV run and ensemble of experiments.py not recorded yet, then `results`
+        [--no-results]
 """
 from __future__ import annotations
 
@@ -130,6 +131,7 @@ def main(argv=None) -> int:
     p.add_argument("model", type=Path)
     p = sub.add_parser("table")
     p.add_argument("--only", nargs="+", default=None, help="these experiments only (names in experiments.py)")
+    p.add_argument("--no-results", action="store_true", help="record the runs but leave RESULTS.md as it is")
     p = sub.add_parser("results")
     p.add_argument("--records", type=Path, default=None, help="default: training/results")
     p.add_argument("--out", type=Path, default=data.TRAINING_ROOT / "RESULTS.md")
@@ -163,7 +165,8 @@ def main(argv=None) -> int:
         for name, members in ENSEMBLES.items():
             if (a.only is None or name in a.only) and all(record_path(m).exists() for m in members):
                 make_ensemble(name, members)
-        print(f"wrote {write_results(RESULTS_DIR, data.TRAINING_ROOT / 'RESULTS.md')}")
+        if not a.no_results:
+            print(f"wrote {write_results(RESULTS_DIR, data.TRAINING_ROOT / 'RESULTS.md')}")
     elif a.cmd == "train":
         from .train import train
         res = train({**config_from(a), "val_fold": a.val_fold}, RUNS / a.name)
