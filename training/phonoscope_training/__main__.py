@@ -9,7 +9,8 @@
   export CKPT... --name NAME [--aggregation max_murmur|mean] [--cv RUN]  -> models/NAME.{onnx,json}
                               (several checkpoints: their ensemble as one graph)
   results                     regenerate training/RESULTS.md from the records training/results/*.json
-  quantize-cv RUN_DIR         per fold: fp32 vs int8 UAR, latency and size -> the run's record
+  quantize-cv RUN_DIR...      per fold: fp32 vs int8 UAR, latency and size -> the run's record (several runs:
+        [--record NAME]       their ensemble, into NAME's record)
   quantize MODEL.onnx         the int8 twin of a shipped model (MODEL-int8.onnx + card)
   table [--only NAME ...]     every CV run and ensemble of experiments.py not recorded yet, then `results`
         [--no-results]
@@ -126,7 +127,8 @@ def main(argv=None) -> int:
     p.add_argument("name")
     p.add_argument("members", nargs="+", help="names of recorded runs (training/results/<name>.json)")
     p = sub.add_parser("quantize-cv")
-    p.add_argument("run_dir", type=Path)
+    p.add_argument("run_dirs", type=Path, nargs="+", help="a CV run's folder, or several: their ensemble per fold")
+    p.add_argument("--record", default=None, help="the record the result goes to (default: the first run's)")
     p = sub.add_parser("quantize")
     p.add_argument("model", type=Path)
     p = sub.add_parser("table")
@@ -145,7 +147,7 @@ def main(argv=None) -> int:
         cross_validate(a.name, config_from(a), a.folds)
     elif a.cmd == "quantize-cv":
         from .quantize import quantize_cv
-        res = quantize_cv(a.run_dir)
+        res = quantize_cv(a.run_dirs, a.record)
         print(json.dumps({"pooled": res["pooled"], "mean": res["mean"]}, indent=1))
     elif a.cmd == "quantize":
         from .quantize import quantize_model

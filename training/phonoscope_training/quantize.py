@@ -1,8 +1,10 @@
 """An int8 variant of an exported model, and what it costs: static QDQ quantisation of the convolutions (per-channel
 int8 weights, uint8 activations calibrated on training windows); the attention head stays float.
 
-  python -m phonoscope_training quantize-cv RUN_DIR   per fold: the fold's model in fp32 and int8 on its validation
-                                                      patients (UAR both ways, latency, size) -> the run's record
+  python -m phonoscope_training quantize-cv RUN_DIR [RUN_DIR ... --record NAME]
+                                                      per fold: the fold's model (or the runs' ensemble) in fp32 and
+                                                      int8 on its validation patients (UAR both ways, latency, size)
+                                                      -> the run's record (or NAME's)
   python -m phonoscope_training quantize MODEL.onnx   -> MODEL-int8.onnx (+ card), calibrated on every recording
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from . import data, metrics, records
 from .evaluate import levels
 from .export import export_onnx, latency_ms, sha256
+from .models import Ensemble
 from .onnx_eval import recording_probs, session
 from .train import load_model
 
@@ -53,18 +56,24 @@ def _uars(rows: list[dict]) -> dict:
     return {level: metrics.uar(y, p.argmax(1)) for level, (y, p) in levels(rows).items()}
 
 
-def quantize_cv(run_dir: Path) -> dict:
-    """fp32 vs int8 on each fold's validation recordings, with each fold's own model and calibration windows."""
-    run_dir = Path(run_dir)
+def quantize_cv(run_dirs: list[Path], record: str | None = None) -> dict:
+    """fp32 vs int8 on each fold's validation recordings, with each fold's own model and calibration windows.
+
+    Several run folders: each fold's model is the ensemble of those runs' fold models (one graph, as exported);
+    the result goes into the record `record` (default: the first run's).
+    """
+    run_dirs = [Path(d) for d in run_dirs]
+    name = record or run_dirs[0].name
     recs = data.read_manifest()
     feats = data.load_features(recs)
-    result = {"run": run_dir.name, "folds": {}}
+    result = {"run": name, "members": [d.name for d in run_dirs], "folds": {}}
     rows = {"fp32": [], "int8": []}
     with tempfile.TemporaryDirectory() as tmp:
-        for fold_dir in sorted(run_dir.glob("fold*")):
+        for fold_dir in sorted(run_dirs[0].glob("fold*")):
             fold = int(fold_dir.name[4:])
-            model, ckpt = load_model(fold_dir / "model.pt")
-            cfg = ckpt["config"]
+            loaded = [load_model(d / fold_dir.name / "model.pt") for d in run_dirs]
+            model = loaded[0][0] if len(loaded) == 1 else Ensemble([m for m, _ in loaded])
+            cfg = loaded[0][1]["config"]
             windowing = {k: cfg[k] for k in ("window_frames", "hop_frames", "min_frames")}
             train_recs, _, val = data.split(recs, fold)
             paths = {"fp32": export_onnx(model, Path(tmp) / f"fold{fold}.onnx")}
@@ -85,7 +94,7 @@ def quantize_cv(run_dir: Path) -> dict:
     result["pooled"] = {kind: _uars(r) for kind, r in rows.items()}
     result["mean"] = {kind: {level: float(np.mean([f[kind][level] for f in result["folds"].values()]))
                              for level in result["pooled"][kind]} for kind in rows}
-    path = records.record_path(run_dir.name)
+    path = records.record_path(name)
     records.write_record({**records.read_record(path), "int8": result})
     return result
 

@@ -128,3 +128,23 @@ def test_int8_twin_runs_and_stays_close(tiny_run, tmp_path, recordings):
     p8 = np.exp(export.session(int8).run(["log_probs"], {"log_mel": x})[0])
     assert np.allclose(p8.sum(1), 1, atol=1e-4)
     assert np.abs(p8 - p32).max() < 0.05
+
+
+def test_quantize_cv_of_an_ensemble_goes_into_its_record(tiny_run, picked, tmp_path, monkeypatch):
+    from phonoscope_training import quantize, records
+    from phonoscope_training.evaluate import load_run, run_info
+    monkeypatch.setattr(records, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(quantize.data, "read_manifest", lambda: picked)
+    second = tmp_path / "second"
+    _tiny_train(picked, second / "fold0", seed=1)
+    first = tiny_run[0].parent
+    ens = records.ensemble("duo", [records.record_of_run(d, run_info(d), load_run(d)) for d in (first, second)])
+    records.write_record(ens)
+    res = quantize.quantize_cv([first, second], record="duo")
+    assert res["members"] == [first.name, "second"] and list(res["folds"]) == [0]
+    fold = res["folds"][0]
+    assert fold["bytes"]["int8"] < fold["bytes"]["fp32"] / 2  # int8 weights of both members
+    for kind in ("fp32", "int8"):
+        assert set(fold[kind]) == {"recording", "patient_mean", "patient_max_murmur"}
+    saved = records.read_record(records.record_path("duo"))
+    assert saved["int8"]["folds"]["0"]["bytes"] == fold["bytes"] and saved["predictions"] == ens["predictions"]
