@@ -2,7 +2,8 @@
 
 - Recording level: against label_recording with murmur_not_audible mapped to normal (what can be heard there).
 - Patient level: against label_patient; a patient's probabilities aggregate its recordings (all sites) by
-  "mean" (mean of recording probabilities) or "max_murmur" (the recording with the lowest p(normal)).
+  "mean" (mean of recording probabilities), "max_murmur" (the recording with the lowest p(normal)) or the learned
+  site fusion (aggregation.py), cross-fitted: each fold's patients by a fusion fitted on the other folds.
 Per fold and mean +- std over the folds (UAR, per-class recall/precision, confusion, one-vs-rest AUC, bootstrap
 95 % intervals per fold), and the pooled out-of-fold predictions with bootstrap intervals. A finished run writes its
 committed record (records.py), runs/<run>/metrics.json and PNG plots (confusion matrices, ROC curves).
@@ -16,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics, records
+from .aggregation import aggregate, fit_fusion
 from .data import CLASS_INDEX, CLASSES
 
-AGGREGATIONS = ("mean", "max_murmur")
+AGGREGATIONS = ("mean", "max_murmur")  # the fixed rules; the learned fusion is cross-fitted over the folds
 
 
 def recording_level(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -27,24 +29,19 @@ def recording_level(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return y, np.array([r["probs"] for r in rows]).reshape(-1, len(CLASSES))
 
 
-def aggregate(probs: np.ndarray, rule: str) -> np.ndarray:
-    """One patient's probabilities from its recordings' probabilities [n_recordings, 3]."""
-    probs = np.asarray(probs, float)
-    if rule == "mean":
-        return probs.mean(axis=0)
-    if rule == "max_murmur":
-        return probs[int(np.argmin(probs[:, CLASS_INDEX["normal"]]))]
-    raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {rule!r}")
-
-
-def patient_level(rows: list[dict], rule: str) -> tuple[np.ndarray, np.ndarray]:
+def patients(rows: list[dict]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(label_patient per patient, [n_recordings, 3] probabilities per patient), patients in id order."""
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         groups[r["patient_id"]].append(r)
     ids = sorted(groups)
-    y = np.array([CLASS_INDEX[groups[i][0]["label_patient"]] for i in ids])
-    p = np.array([aggregate([r["probs"] for r in groups[i]], rule) for i in ids]).reshape(-1, len(CLASSES))
-    return y, p
+    return (np.array([CLASS_INDEX[groups[i][0]["label_patient"]] for i in ids], int),
+            [np.array([r["probs"] for r in groups[i]], float) for i in ids])
+
+
+def patient_level(rows: list[dict], rule: str, fusion: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    y, probs = patients(rows)
+    return y, np.array([aggregate(p, rule, fusion) for p in probs]).reshape(-1, len(CLASSES))
 
 
 def levels(rows: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -52,6 +49,38 @@ def levels(rows: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     for rule in AGGREGATIONS:
         out[f"patient_{rule}"] = patient_level(rows, rule)
     return out
+
+
+def cross_fitted_fusion(folds: dict[int, list[dict]]) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
+    """Patient level by the learned site fusion, each fold's fusion fitted on the OTHER folds' out-of-fold
+    probabilities (so no patient is scored by a fusion fitted on it). None for a run of one fold, or where the
+    other folds lack a class."""
+    if len(folds) < 2:
+        return None
+    out = {}
+    for k in sorted(folds):
+        y, probs = patients([r for j in folds if j != k for r in folds[j]])
+        try:
+            fusion = fit_fusion(probs, y)
+        except ValueError:
+            return None
+        out[k] = patient_level(folds[k], "fusion", fusion)
+    return out
+
+
+def level_predictions(folds: dict[int, list[dict]]) -> dict[str, dict[int, tuple[np.ndarray, np.ndarray]]]:
+    """{level: {fold: (y, probabilities)}} for every level a run can be scored at."""
+    per_fold = {f: levels(folds[f]) for f in sorted(folds)}
+    out = {level: {f: per_fold[f][level] for f in per_fold} for level in next(iter(per_fold.values()))}
+    fused = cross_fitted_fusion(folds)
+    if fused is not None:
+        out["patient_fusion"] = fused
+    return out
+
+
+def pooled(by_fold: dict[int, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.concatenate([by_fold[f][0] for f in sorted(by_fold)]),
+            np.concatenate([by_fold[f][1] for f in sorted(by_fold)]))
 
 
 def load_run(run_dir: Path) -> dict[int, list[dict]]:
@@ -86,22 +115,20 @@ def run_info(run_dir: Path) -> dict:
 def evaluate_folds(folds: dict[int, list[dict]], n_boot: int = 1000) -> dict:
     """Every level's metrics per fold, mean +- std over the folds, and pooled out-of-fold with bootstrap CIs."""
     out = {}
-    pooled_rows = [r for f in sorted(folds) for r in folds[f]]
-    for level in ["recording", *[f"patient_{a}" for a in AGGREGATIONS]]:
+    for level, by_fold in level_predictions(folds).items():
         per_fold = {}
-        for f in sorted(folds):
-            y, p = levels(folds[f])[level]
+        for f, (y, p) in by_fold.items():
             s = metrics.summary(y, p)
             s["ci95"] = metrics.bootstrap_ci(y, p, n_boot=n_boot, seed=f)
             per_fold[f] = s
-        y, p = levels(pooled_rows)[level]
-        pooled = metrics.summary(y, p)
-        pooled["ci95"] = metrics.bootstrap_ci(y, p, n_boot=n_boot, seed=123)
-        uars = np.array([per_fold[f]["uar"] for f in sorted(folds)])
-        rec = np.array([per_fold[f]["recall"] for f in sorted(folds)], float)
-        auc = np.array([per_fold[f]["auc_ovr"] for f in sorted(folds)], float)
+        y, p = pooled(by_fold)
+        pooled_summary = metrics.summary(y, p)
+        pooled_summary["ci95"] = metrics.bootstrap_ci(y, p, n_boot=n_boot, seed=123)
+        uars = np.array([per_fold[f]["uar"] for f in sorted(by_fold)])
+        rec = np.array([per_fold[f]["recall"] for f in sorted(by_fold)], float)
+        auc = np.array([per_fold[f]["auc_ovr"] for f in sorted(by_fold)], float)
         out[level] = {
-            "per_fold": per_fold, "pooled": pooled,
+            "per_fold": per_fold, "pooled": pooled_summary,
             "uar_mean": float(uars.mean()), "uar_std": float(uars.std(ddof=1)) if len(uars) > 1 else 0.0,
             "recall_mean": np.nanmean(rec, axis=0).tolist(), "auc_mean": np.nanmean(auc, axis=0).tolist()}
     return out
@@ -120,9 +147,8 @@ def evaluate_run(run_dir: Path, n_boot: int = 1000, plots: bool = True, results_
     records.write_record(records.record_of_run(run_dir, run_info(run_dir), folds), results_dir)
     result = {"run": run_dir.name, "folds": sorted(folds), **run_info(run_dir), "levels": evaluate_folds(folds, n_boot)}
     if plots:
-        pooled_rows = [r for f in sorted(folds) for r in folds[f]]
-        for level, (y, p) in levels(pooled_rows).items():
-            plot_level(run_dir, level, y, p, result["levels"][level]["pooled"])
+        for level, by_fold in level_predictions(folds).items():
+            plot_level(run_dir, level, *pooled(by_fold), result["levels"][level]["pooled"])
     (run_dir / "metrics.json").write_text(json.dumps(result, indent=1))
     return result
 

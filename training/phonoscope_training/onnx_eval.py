@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import frontend, metrics
+from .aggregation import aggregate
 from .data import CLASS_INDEX, CLASSES, inference_windows, wrap_pad
 
 
@@ -53,14 +54,6 @@ def recording_probs(sess, feats: np.ndarray, windowing: dict, hop: int | None = 
         log_probs = sess.run(["log_probs"], {"log_mel": x})[0][0]
         probs.append(np.exp(log_probs.astype(np.float64)))
     return np.mean(probs, axis=0)
-
-
-def aggregate(probs: np.ndarray, rule: str) -> np.ndarray:
-    if rule == "mean":
-        return probs.mean(axis=0)
-    if rule == "max_murmur":
-        return probs[int(np.argmin(probs[:, CLASS_INDEX["normal"]]))]
-    raise ValueError(rule)
 
 
 def _clean(x):
@@ -109,8 +102,8 @@ def evaluate(model: Path, manifest: Path, root: Path | None, label_column: str, 
     p_rec = [[r["probabilities"][c] for c in CLASSES] for r in done]
     ids = sorted(groups)
     y_pat = [CLASS_INDEX[groups[i][0]["label"]] for i in ids]
-    p_pat = [aggregate(np.array([[r["probabilities"][c] for c in CLASSES] for r in groups[i]]), card["aggregation"])
-             for i in ids]
+    p_pat = [aggregate(np.array([[r["probabilities"][c] for c in CLASSES] for r in groups[i]]), card["aggregation"],
+                       card.get("fusion")) for i in ids]
     return {"n_recordings": len(done), "n_patients": len(ids), "label_column": label_column,
             "aggregation": card["aggregation"], "recording": level(y_rec, p_rec), "patient": level(y_pat, p_pat),
             "skipped": skipped, "failed": len(failed), "failed_rows": failed, "recordings": done}
@@ -158,7 +151,7 @@ def make_test_model(out: Path, name: str = "tiny-cnn", seed: int = 0, full: bool
     onnx_path = export_onnx(model, out / f"{name}.onnx")
     ckpt = {"config": cfg, "n_params": sum(p.numel() for p in model.parameters()), "trained_folds": [],
             "epochs_run": 0, "git_commit": "test"}
-    card = model_card(name, "0.0.0-test", ckpt, onnx_path, "max_murmur", None,
+    card = model_card(name, "0.0.0-test", [ckpt], onnx_path, "max_murmur", None,
                       latency_ms(onnx_path, repeats=2), 0.0, notes="untrained test model: outputs are meaningless")
     (out / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
     return onnx_path

@@ -13,7 +13,8 @@ from .evaluate import evaluate_record
 
 LEVELS = [("recording", "recording (vs label_recording, not-audible -> normal)"),
           ("patient_mean", "patient, aggregation mean (vs label_patient)"),
-          ("patient_max_murmur", "patient, aggregation max_murmur (vs label_patient)")]
+          ("patient_max_murmur", "patient, aggregation max_murmur (vs label_patient)"),
+          ("patient_fusion", "patient, learned site fusion, cross-fitted (vs label_patient)")]
 
 
 def _pm(v: dict) -> str:
@@ -65,24 +66,29 @@ def write_results(results_dir: Path, out: Path, n_boot: int = 1000) -> Path:
         "column (5 folds, subject_group-disjoint); each fold's model is trained on the other folds with a fixed "
         "schedule (no epoch selection on the reported fold). Mean ± std over the folds evaluated (sample std); "
         "`pooled [95% CI]` = all out-of-fold predictions pooled, percentile bootstrap (1000 resamples of the units: "
-        "recordings or patients). Class order: " + ", ".join(CLASSES) + ".",
+        "recordings or patients). Patient level: a patient's recordings (sites) combined by the mean of their "
+        "probabilities, by the most murmur-like one (max_murmur), or by the learned site fusion (aggregation.py: a "
+        "logistic regression on the sites' probabilities), cross-fitted: each fold's patients are scored by a fusion "
+        "fitted on the other folds' out-of-fold probabilities. Class order: " + ", ".join(CLASSES) + ".",
         "",
         "## Summary",
         "",
         "| run | model | folds | epochs | s/epoch | recording UAR | patient UAR, mean rule | patient UAR, max_murmur "
-        "rule | patient pooled UAR [95% CI], mean / max_murmur | patient recall mild, mod-sev (pooled), mean / "
-        "max_murmur |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "rule | patient UAR, site fusion | patient pooled UAR [95% CI], mean / fusion | patient recall mild, mod-sev "
+        "(pooled), mean / fusion |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in runs:
         L = m["levels"]
         spe = m.get("seconds_per_epoch")
-        mean, mx = L["patient_mean"]["pooled"], L["patient_max_murmur"]["pooled"]
+        fused = L.get("patient_fusion")
+        mean = L["patient_mean"]["pooled"]
+        recall = f"{mean['recall'][1]:.2f}, {mean['recall'][2]:.2f} / " + (
+            f"{fused['pooled']['recall'][1]:.2f}, {fused['pooled']['recall'][2]:.2f}" if fused else "-")
         lines.append(
             f"| {m['run']} | {describe(m['config'])} | {','.join(map(str, m['folds']))} | {m['config']['epochs']} | "
             f"{spe or 0:.0f} | {_pm(L['recording'])} | {_pm(L['patient_mean'])} | {_pm(L['patient_max_murmur'])} | "
-            f"{_ci(L['patient_mean'])} / {_ci(L['patient_max_murmur'])} | "
-            f"{mean['recall'][1]:.2f}, {mean['recall'][2]:.2f} / {mx['recall'][1]:.2f}, {mx['recall'][2]:.2f} |")
+            f"{_pm(fused) if fused else '-'} | {_ci(L['patient_mean'])} / {_ci(fused) if fused else '-'} | {recall} |")
     for m in runs:
         lines += ["", f"## {m['run']}", "", f"{describe(m['config'])}; {m.get('n_params', '?')} parameters; device "
                   f"{m.get('device', '?')} ({m.get('threads', '?')} threads); {m.get('seconds_per_epoch') or 0:.1f} "
@@ -91,12 +97,16 @@ def write_results(results_dir: Path, out: Path, n_boot: int = 1000) -> Path:
                   "| pooled recall " + "/".join(CLASSES) + " | pooled AUC " + "/".join(CLASSES) + " |",
                   "|---|" + "---|" * (len(m["folds"]) + 4)]
         for level, title in LEVELS:
+            if level not in m["levels"]:
+                continue
             v = m["levels"][level]
             per = " | ".join(f"{v['per_fold'][f]['uar']:.3f}" for f in m["folds"])
             rec = "/".join(f"{x:.3f}" for x in v["pooled"]["recall"])
             auc = "/".join(f"{x:.3f}" for x in v["pooled"]["auc_ovr"])
             lines.append(f"| {title} | {per} | {_pm(v)} | {_ci(v)} | {rec} | {auc} |")
         for level, title in LEVELS:
+            if level not in m["levels"]:
+                continue
             cm = m["levels"][level]["pooled"]["confusion"]
             ci = m["levels"][level]["pooled"]["ci95"]["recall"]
             lines += ["", f"Pooled confusion, {title} (rows true, columns predicted; recall [95% CI]):", "",

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from phonoscope_training import metrics
-from phonoscope_training.evaluate import aggregate, patient_level, recording_level
+from phonoscope_training.aggregation import aggregate
+from phonoscope_training.evaluate import patient_level, recording_level
 
 
 def test_confusion_recall_precision_uar_hand_case():
@@ -88,3 +89,59 @@ def test_levels_labels():
     assert y.tolist() == [1, 0] and p.argmax(1).tolist() == [1, 0]
     y, p = patient_level(rows, "mean")
     assert p.argmax(1).tolist() == [0, 0]
+
+
+def test_fusion_features_by_hand():
+    from phonoscope_training.aggregation import LOG_EPS, fusion_features
+    probs = [[0.7, 0.2, 0.1], [0.3, 0.1, 0.6]]
+    f = fusion_features(probs)
+    assert np.allclose(f[:3], [0.5, 0.15, 0.35])
+    assert np.allclose(f[3:6], np.log(np.array(probs) + LOG_EPS).mean(axis=0))
+    assert np.allclose(f[6:], [0.3, 0.1, 0.6])  # the max_murmur recording
+
+
+def test_fusion_fit_folds_the_standardisation_into_its_weights():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from phonoscope_training.aggregation import FUSION_C, aggregate, fit_fusion, fusion_features
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [60, 30, 15])
+    # each patient's sites lean to its class, with noise; murmur patients have some normal-sounding sites
+    patients = [rng.dirichlet(np.eye(3)[k] * 4 + 1, size=rng.integers(1, 5)) for k in y]
+    fusion = fit_fusion(patients, y)
+    assert len(fusion["weights"]) == 3 and len(fusion["weights"][0]) == 9 and len(fusion["bias"]) == 3
+    ours = np.array([aggregate(p, "fusion", fusion) for p in patients])
+    assert np.allclose(ours.sum(1), 1)
+    x = np.array([fusion_features(p) for p in patients])
+    ref = make_pipeline(StandardScaler(), LogisticRegression(C=FUSION_C, class_weight="balanced", max_iter=10_000))
+    assert np.allclose(ours, ref.fit(x, y).predict_proba(x), atol=1e-6)
+    assert metrics.uar(y, ours.argmax(1)) > 0.8
+    with pytest.raises(ValueError, match="every class"):
+        fit_fusion(patients[:60], y[:60])
+    with pytest.raises(ValueError, match="fitted weights"):
+        aggregate(patients[0], "fusion")
+
+
+def test_fusion_is_cross_fitted(monkeypatch):
+    from phonoscope_training import evaluate
+    rng = np.random.default_rng(1)
+    labels = ["normal", "mild", "moderate_severe"]
+    folds = {k: [{"patient_id": f"p{k}-{i}", "label_patient": labels[i % 3], "label_recording": labels[i % 3],
+                  "probs": rng.dirichlet([1, 1, 1]).tolist()} for i in range(12) for _ in range(2)] for k in range(3)}
+    seen = []
+    real_fit = evaluate.fit_fusion
+
+    def spy(probs, y):
+        seen.append({tuple(np.round(p[0], 12)) for p in probs})
+        return real_fit(probs, y)
+
+    monkeypatch.setattr(evaluate, "fit_fusion", spy)
+    fused = evaluate.cross_fitted_fusion(folds)
+    assert sorted(fused) == [0, 1, 2] and len(seen) == 3
+    for k, fitted_on in zip(sorted(folds), seen):
+        own = {tuple(np.round(r["probs"], 12)) for r in folds[k]}
+        assert not own & fitted_on and len(fitted_on) == 24  # the other two folds' 12 patients each
+        y, p = fused[k]
+        assert len(y) == 12 and np.allclose(p.sum(1), 1)
+    assert evaluate.cross_fitted_fusion({0: folds[0]}) is None  # one fold: nothing to fit on
