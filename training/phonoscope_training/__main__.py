@@ -6,7 +6,7 @@
   train --name N [--val-fold k | all folds] [model opts]   one model -> training/runs/N/model.pt
   evaluate RUN_DIR            (re)compute the record, metrics.json and plots of a CV run
   ensemble NAME RUN RUN...    the record of the mean of several runs' out-of-fold probabilities
-  export CKPT... --name NAME [--aggregation max_murmur|mean] [--cv RUN]  -> models/NAME.{onnx,json}
+  export CKPT... --name NAME [--aggregation max_murmur|mean|fusion] [--cv RUN]  -> models/NAME.{onnx,json}
                               (several checkpoints: their ensemble as one graph)
   results                     regenerate training/RESULTS.md from the records training/results/*.json
   quantize-cv RUN_DIR...      per fold: fp32 vs int8 UAR, latency and size -> the run's record (several runs:
@@ -120,7 +120,8 @@ def main(argv=None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--out-dir", type=Path, default=None)
     p.add_argument("--version", default="0.1.0")
-    p.add_argument("--aggregation", choices=["max_murmur", "mean"], default="max_murmur")
+    p.add_argument("--aggregation", choices=["max_murmur", "mean", "fusion"], default="max_murmur",
+                   help="the patient rule; fusion is fitted on the --cv run's out-of-fold probabilities")
     p.add_argument("--cv", default=None, metavar="RUN", help="the CV run (its record) whose figures the card carries")
     p.add_argument("--notes", default="")
     p = sub.add_parser("ensemble")

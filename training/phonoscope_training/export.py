@@ -17,7 +17,8 @@ from torch import nn
 
 from . import frontend, records
 from .data import CLASSES
-from .evaluate import evaluate_record
+from .aggregation import RULES, fit_fusion
+from .evaluate import evaluate_record, patients
 from .models import Ensemble
 from .onnx_eval import run_times_ms, session
 from .train import git_commit, load_model
@@ -90,6 +91,16 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def fusion_of_run(run: str | None) -> dict:
+    """The site fusion fitted on every out-of-fold patient of a recorded CV run (what the card's model is not)."""
+    if not run:
+        raise ValueError("the fusion rule is fitted on a CV run's out-of-fold probabilities: name it with --cv")
+    folds = records.fold_rows(records.read_record(records.record_path(run)))
+    y, probs = patients([r for k in sorted(folds) for r in folds[k]])
+    return {**fit_fusion(probs, y), "fitted_on": f"the out-of-fold recording probabilities of CV run {run} "
+            f"(training/results/{run}.json): each patient scored by the fold model that did not train on it"}
+
+
 def cv_summary(run: str | None) -> dict | None:
     """The model card's compact CV block, computed from a recorded run (training/results/<run>.json)."""
     if not run:
@@ -114,12 +125,14 @@ def cv_summary(run: str | None) -> dict | None:
 
 
 def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggregation: str, cv: dict | None,
-               latency: dict, max_abs_diff: float, notes: str = "") -> dict:
+               latency: dict, max_abs_diff: float, notes: str = "", fusion: dict | None = None) -> dict:
     """The card of one model, or of an ensemble of models trained alike (the first member's config describes all)."""
     ckpt = ckpts[0]
     cfg = ckpt["config"]
-    if aggregation not in ("mean", "max_murmur"):
-        raise ValueError("aggregation must be 'mean' or 'max_murmur'")
+    if aggregation not in RULES:
+        raise ValueError(f"aggregation must be one of {RULES}")
+    if (aggregation == "fusion") != (fusion is not None):
+        raise ValueError("the fusion rule, and only it, comes with fitted fusion weights")
     rnn = cfg["arch"] in ("lstm", "gru")
     freq_out = 1 if rnn else 4
     return {
@@ -150,7 +163,12 @@ def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggr
         "aggregation": aggregation,
         "aggregation_description": {
             "mean": "patient probabilities = mean of its recordings' probabilities",
-            "max_murmur": "patient probabilities = those of its recording with the lowest p(normal)"}[aggregation],
+            "max_murmur": "patient probabilities = those of its recording with the lowest p(normal)",
+            "fusion": "patient probabilities = softmax(fusion.weights @ x + fusion.bias), x = the 9 fusion.features "
+                      "of its recordings' probabilities p [n, 3]: mean_p = mean over recordings of p; mean_log_p = "
+                      "mean of log(p + fusion.log_eps); max_murmur_p = p of the recording with the lowest p(normal) "
+                      "(the first on ties); each in class order"}[aggregation],
+        **({"fusion": fusion} if fusion is not None else {}),
         "verdict": "argmax of probabilities (recording or patient), class order as in classes",
         "model": {"arch": cfg["arch"], "pooling": cfg["pooling"], "attention_activation": cfg["activation"],
                   "kernel": cfg["kernel"], "n_params": sum(c["n_params"] for c in ckpts), "config": cfg,
@@ -188,6 +206,6 @@ def export(checkpoints: list[Path], name: str, out_dir: Path | None = None, vers
         raise AssertionError(f"ONNX parity failed: max |diff| = {diff}")
     lat = latency_ms(onnx_path, threads=int(os.environ.get("PHONOSCOPE_THREADS", "2")))
     card = model_card(name, version, [c for _, c in loaded], onnx_path, aggregation, cv_summary(cv_run), lat, diff,
-                      notes)
+                      notes, fusion_of_run(cv_run) if aggregation == "fusion" else None)
     (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, allow_nan=False) + "\n")
     return card

@@ -148,3 +148,27 @@ def test_quantize_cv_of_an_ensemble_goes_into_its_record(tiny_run, picked, tmp_p
         assert set(fold[kind]) == {"recording", "patient_mean", "patient_max_murmur"}
     saved = records.read_record(records.record_path("duo"))
     assert saved["int8"]["folds"]["0"]["bytes"] == fold["bytes"] and saved["predictions"] == ens["predictions"]
+
+
+def test_export_with_the_site_fusion_of_a_recorded_run(tiny_run, recordings, tmp_path, monkeypatch):
+    from phonoscope_training import records
+    from phonoscope_training.aggregation import aggregate, fit_fusion
+    from phonoscope_training.evaluate import patients
+    monkeypatch.setattr(records, "RESULTS_DIR", tmp_path / "results")
+    rng = np.random.default_rng(0)
+    lean = {"normal": [4, 1, 1], "mild": [1, 3, 1], "moderate_severe": [1, 1, 3]}
+    folds = {k: [{"file": r.file, "fold": k, "probs": rng.dirichlet(lean[r.label_patient]).tolist()}
+                 for r in recordings if r.fold == k] for k in (0, 1)}
+    records.write_record(records.record_of_run(tmp_path / "cv", {"config": {}}, folds))
+    with pytest.raises(ValueError, match="--cv"):
+        export.export([tiny_run[0] / "model.pt"], "fused", tmp_path, aggregation="fusion")
+    card = export.export([tiny_run[0] / "model.pt"], "fused", tmp_path, aggregation="fusion", cv_run="cv")
+    saved = json.loads((tmp_path / "fused.json").read_text())
+    assert saved["aggregation"] == "fusion" and saved["fusion"] == card["fusion"]
+    assert np.array(saved["fusion"]["weights"]).shape == (3, 9) and len(saved["fusion"]["features"]) == 9
+    recorded = records.fold_rows(records.read_record(records.record_path("cv")))
+    y, probs = patients(recorded[0] + recorded[1])
+    want = fit_fusion(probs, y)
+    assert np.allclose(saved["fusion"]["weights"], want["weights"]) and saved["fusion"]["n_patients"] == len(y)
+    fused = np.array([aggregate(p, "fusion", saved["fusion"]) for p in probs])
+    assert np.mean(fused.argmax(1) == y) > 0.6  # the fitted fusion separates the leaning classes
