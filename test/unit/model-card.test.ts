@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { FUSION_FEATURES } from '../../src/core/api/model-card'
 import { InputError } from '../../src/core/errors'
 import { loadModelCard } from '../../src/core/model/card'
 import { OnnxModel } from '../../src/core/model/engine'
@@ -21,6 +22,17 @@ function variant(edit: (c: Record<string, unknown>) => void, onnx?: Buffer): str
   writeFileSync(join(dir, 'm.json'), JSON.stringify(c))
   return path
 }
+
+/** A valid fusion rule: aggregation "fusion" with 3 x 9 weights over FUSION_FEATURES. */
+const fused = () => ({
+  aggregation: 'fusion',
+  fusion: {
+    features: FUSION_FEATURES,
+    log_eps: 1e-6,
+    weights: [0, 1, 2].map((k) => FUSION_FEATURES.map((_, i) => (i % 3 === k ? 1 : 0))),
+    bias: [0, 0, 0],
+  },
+})
 
 const problem = (fn: () => unknown): string => {
   try {
@@ -60,8 +72,16 @@ describe('model card checks', () => {
       [(c) => ((c.windowing as Record<string, unknown>).pad = 'zero'), /windowing.pad="zero" is not supported/],
       [(c) => ((c.windowing as Record<string, unknown>).hop_frames = 0), /hop_frames=0/],
       [(c) => (c.aggregation = 'vote'), /aggregation "vote" is not supported/],
+      [(c) => (c.aggregation = 'fusion'), /needs a fusion block/],
+      [(c) => Object.assign(c, fused(), { fusion: { ...fused().fusion, features: ['mean_p'] } }), /fusion.features/],
+      [(c) => Object.assign(c, fused(), { fusion: { ...fused().fusion, log_eps: 0 } }), /log_eps=0/],
+      [(c) => Object.assign(c, fused(), { fusion: { ...fused().fusion, weights: [[1, 2]] } }), /3 x 9 finite/],
+      [(c) => Object.assign(c, fused(), { fusion: { ...fused().fusion, bias: [0, null, 0] } }), /fusion.bias/],
     ]
     for (const [edit, message] of cases) expect(problem(() => loadModelCard(variant(edit)))).toMatch(message)
+  })
+  it('accepts a fitted site fusion', () => {
+    expect(loadModelCard(variant((c) => Object.assign(c, fused()))).fusion?.weights).toHaveLength(3)
   })
   it('refuses an .onnx file whose sha256 differs from its card, and a file that is not ONNX', async () => {
     const other = variant(() => {}, Buffer.from('this is not an onnx model'))

@@ -200,7 +200,7 @@ export function registerClassify(program: Command): void {
           } finally {
             await client.close()
           }
-          const session = results.length > 1 ? sessionVerdict(results, info.card.aggregation) : undefined
+          const session = results.length > 1 ? sessionVerdict(results, info.card) : undefined
           if (options.json) {
             const objects = results.map((r) => recordingJson(r, info))
             const out = options.session

@@ -97,7 +97,7 @@ export function registerEvaluate(program: Command): void {
             `no row could be evaluated (${failures.length} failed; first: ${failures[0]?.reason})`,
           )
         }
-        const m = metricsOf(results, info.card.aggregation)
+        const m = metricsOf(results, info.card)
         const report = {
           manifest: options.manifest,
           label_column: manifest.labelColumn,

@@ -1,5 +1,5 @@
 import { CLASSES, type ClassName } from '../api/classes'
-import type { Aggregation } from '../api/model-card'
+import type { PatientRule, SiteFusion } from '../api/model-card'
 
 export type Probabilities = Record<ClassName, number>
 
@@ -39,15 +39,45 @@ export interface Aggregated {
   chosen?: number
 }
 
-/**
- * A patient's (or a session's, several sites) probabilities from its recordings', by the model card's rule:
- * "mean" = mean of the recordings' probabilities; "max_murmur" = those of the recording with the lowest p(normal)
- * (the first on ties, numpy's argmin), as training/phonoscope_training/evaluate.py aggregate.
- */
-export function aggregateRecordings(rows: ArrayLike<number>[], rule: Aggregation): Aggregated {
-  if (rows.length === 0) throw new RangeError('no recordings to aggregate')
-  if (rule === 'mean') return { probabilities: meanProbabilities(rows) }
+/** The recording with the lowest p(normal), the first on ties (numpy's argmin). */
+function mostMurmurLike(rows: ArrayLike<number>[]): number {
   let chosen = 0
   for (let i = 1; i < rows.length; i++) if (rows[i]![0]! < rows[chosen]![0]!) chosen = i
-  return { probabilities: Array.from(rows[chosen]!), chosen }
+  return chosen
+}
+
+/** The fusion's features of the recordings' probabilities: mean p, mean log(p + eps), the most murmur-like p. */
+export function fusionFeatures(rows: ArrayLike<number>[], logEps: number): number[] {
+  const logs = rows.map((row) => Array.from(row, (p) => Math.log(p + logEps)))
+  return [...meanProbabilities(rows), ...meanProbabilities(logs), ...Array.from(rows[mostMurmurLike(rows)]!)]
+}
+
+/** softmax(weights @ features + bias), in float64 */
+function applyFusion(rows: ArrayLike<number>[], fusion: SiteFusion): number[] {
+  const x = fusionFeatures(rows, fusion.log_eps)
+  const z = fusion.weights.map((w, c) => w.reduce((acc, wi, i) => acc + wi * x[i]!, fusion.bias[c]!))
+  const top = Math.max(...z)
+  const e = z.map((v) => Math.exp(v - top))
+  const sum = e.reduce((a, b) => a + b, 0)
+  return e.map((v) => v / sum)
+}
+
+/**
+ * A patient's (or a session's, several sites) probabilities from its recordings', by the model card's rule, as
+ * training/phonoscope_training/aggregation.py: "mean" = mean of the recordings' probabilities; "max_murmur" = those
+ * of the recording with the lowest p(normal); "fusion" = the card's learned site fusion.
+ */
+export function aggregateRecordings(rows: ArrayLike<number>[], rule: PatientRule): Aggregated {
+  if (rows.length === 0) throw new RangeError('no recordings to aggregate')
+  switch (rule.aggregation) {
+    case 'mean':
+      return { probabilities: meanProbabilities(rows) }
+    case 'max_murmur': {
+      const chosen = mostMurmurLike(rows)
+      return { probabilities: Array.from(rows[chosen]!), chosen }
+    }
+    case 'fusion':
+      if (!rule.fusion) throw new RangeError('the fusion rule needs its fitted weights (the card has no fusion)')
+      return { probabilities: applyFusion(rows, rule.fusion) }
+  }
 }

@@ -1,6 +1,6 @@
 import type { InferenceOutput, ModelInfo, WindowBatch } from '../api/inference'
 import { CLASSES, type ClassName } from '../api/classes'
-import type { Aggregation, ModelCard } from '../api/model-card'
+import type { Aggregation, ModelCard, PatientRule } from '../api/model-card'
 import { aggregateRecordings, fromLogProbs, toRecord, verdictOf, type Probabilities } from './aggregate'
 import type { AttentionMap } from './attention'
 import type { RecordingFeatures } from './recording'
@@ -109,11 +109,11 @@ export interface SessionVerdict {
 }
 
 /** A patient / session verdict over several recordings (sites), by the model card's aggregation rule. */
-export function sessionVerdict(recordings: RecordingResult[], rule: Aggregation): SessionVerdict {
+export function sessionVerdict(recordings: RecordingResult[], rule: PatientRule): SessionVerdict {
   const rows = recordings.map((r) => CLASSES.map((c) => r.probabilities[c]))
   const { probabilities, chosen } = aggregateRecordings(rows, rule)
   return {
-    rule,
+    rule: rule.aggregation,
     probabilities: toRecord(probabilities),
     verdict: verdictOf(probabilities),
     ...(chosen !== undefined ? { decided_by: recordings[chosen]!.file } : {}),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { CLASSES, type ClassName } from '../api/classes'
-import type { Aggregation, ModelCard } from '../api/model-card'
+import type { ModelCard, PatientRule } from '../api/model-card'
 import { aggregateRecordings, toRecord, type Probabilities } from './aggregate'
 import { classifyFeatures, type Inferer } from './classify'
 import type { ManifestRow } from './manifest'
@@ -149,7 +149,7 @@ export interface PatientResult {
  * Recording level: each recording against its row's label. Patient level: a patient's recordings aggregated by the
  * card's rule, against the label of its first row (label_patient is the same on every row of a patient).
  */
-export function metricsOf(results: RowResult[], rule: Aggregation) {
+export function metricsOf(results: RowResult[], rule: PatientRule) {
   const idx = (c: ClassName) => CLASSES.indexOf(c)
   const vec = (p: Probabilities) => CLASSES.map((c) => p[c])
   const groups = new Map<string, RowResult[]>()

@@ -2,6 +2,7 @@
  * The model card's shape (models/<name>.json, written by training/phonoscope_training/export.py): types only, so the
  * inference protocol and the UI can name it. Reading and checking a card is src/core/model/card.ts.
  */
+import { CLASSES } from './classes'
 
 /** The log-Mel front end's parameters (src/core/dsp/frontend.json is the default, shared with training/). */
 export interface FrontendParams {
@@ -22,8 +23,26 @@ export interface FrontendParams {
   window_frames: number
 }
 
-export const AGGREGATIONS = ['mean', 'max_murmur'] as const
+export const AGGREGATIONS = ['mean', 'max_murmur', 'fusion'] as const
 export type Aggregation = (typeof AGGREGATIONS)[number]
+
+/** The fusion features, in this order (training/phonoscope_training/aggregation.py FUSION_FEATURES). */
+export const FUSION_FEATURES = ['mean_p', 'mean_log_p', 'max_murmur_p'].flatMap((stat) =>
+  CLASSES.map((c) => `${stat}_${c}`),
+)
+
+/** The learned site fusion of a card whose aggregation is "fusion": softmax(weights @ features + bias). */
+export interface SiteFusion {
+  features: string[]
+  /** the epsilon of mean_log_p = mean of log(p + log_eps) */
+  log_eps: number
+  /** [classes][features] */
+  weights: number[][]
+  bias: number[]
+}
+
+/** What a patient rule needs of the card: the rule, and for "fusion" its fitted weights. */
+export type PatientRule = Pick<ModelCard, 'aggregation' | 'fusion'>
 
 /** How a recording is cut into windows (training/phonoscope_training/data.py inference_windows). */
 export interface Windowing {
@@ -44,6 +63,7 @@ export interface ModelCard {
   frontend: FrontendParams
   windowing: Windowing
   aggregation: Aggregation
+  fusion?: SiteFusion
   onnx?: { file?: string; sha256?: string }
   [key: string]: unknown
 }

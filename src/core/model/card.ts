@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { CLASSES } from '../api/classes'
-import { AGGREGATIONS, type ModelCard, type Windowing } from '../api/model-card'
+import { AGGREGATIONS, FUSION_FEATURES, type ModelCard, type SiteFusion, type Windowing } from '../api/model-card'
 import { checkFrontend } from '../dsp/params'
 import { InputError } from '../errors'
 import { appRoot } from '../paths'
@@ -76,5 +76,34 @@ export function checkCard(card: ModelCard, subject: string): ModelCard {
       `aggregation ${JSON.stringify(card.aggregation)} is not supported (want one of ${AGGREGATIONS.join(', ')})`,
     )
   }
+  if (card.aggregation === 'fusion') checkFusion(card.fusion, subject)
   return card
+}
+
+const finiteVector = (v: unknown, n: number): boolean =>
+  Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x))
+
+/** The fitted site fusion must be exactly what aggregate.ts computes: its features, a weight per feature and class. */
+function checkFusion(fusion: SiteFusion | undefined, subject: string): void {
+  if (typeof fusion !== 'object' || fusion === null) {
+    throw new InputError(subject, 'aggregation "fusion" needs a fusion block with its fitted weights')
+  }
+  if (!Array.isArray(fusion.features) || fusion.features.join() !== FUSION_FEATURES.join()) {
+    throw new InputError(subject, `fusion.features must be ${JSON.stringify(FUSION_FEATURES)}`)
+  }
+  if (!(typeof fusion.log_eps === 'number' && fusion.log_eps > 0 && Number.isFinite(fusion.log_eps))) {
+    throw new InputError(subject, `fusion.log_eps=${JSON.stringify(fusion.log_eps)} must be a positive number`)
+  }
+  const shape = `${CLASSES.length} x ${FUSION_FEATURES.length}`
+  const weights = fusion.weights as unknown
+  if (
+    !Array.isArray(weights) ||
+    weights.length !== CLASSES.length ||
+    !weights.every((row) => finiteVector(row, FUSION_FEATURES.length))
+  ) {
+    throw new InputError(subject, `fusion.weights must be ${shape} finite numbers`)
+  }
+  if (!finiteVector(fusion.bias, CLASSES.length)) {
+    throw new InputError(subject, `fusion.bias must be ${CLASSES.length} finite numbers`)
+  }
 }

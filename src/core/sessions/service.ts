@@ -322,7 +322,7 @@ export class SessionService implements PhonoscopeApi {
     const decided = info.sites.filter((s) => s.probabilities)
     if (decided.length === 0) return
     const rows = decided.map((s) => CLASSES.map((c) => s.probabilities![c]))
-    const { probabilities } = aggregateRecordings(rows, this.model.card.aggregation)
+    const { probabilities } = aggregateRecordings(rows, this.model.card)
     info.probabilities = toRecord(probabilities)
     info.verdict = verdictOf(probabilities)
   }
