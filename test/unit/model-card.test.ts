@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { FUSION_FEATURES } from '../../src/core/api/model-card'
+import { AGGREGATIONS, aggregationLabel, FUSION_FEATURES } from '../../src/core/api/model-card'
 import { InputError } from '../../src/core/errors'
 import { loadModelCard } from '../../src/core/model/card'
 import { OnnxModel } from '../../src/core/model/engine'
@@ -89,5 +89,11 @@ describe('model card checks', () => {
     const notOnnx = variant((c) => delete (c.onnx as Record<string, unknown>).sha256, Buffer.from('not onnx at all'))
     await expect(OnnxModel.load({ modelPath: notOnnx })).rejects.toThrow(InputError)
     await expect(OnnxModel.load({ modelPath: notOnnx })).rejects.toThrow(/not a usable ONNX model/)
+  })
+  it('names every patient rule for the UI, and passes an unknown name of an older session through', () => {
+    const labels = AGGREGATIONS.map(aggregationLabel)
+    expect(new Set(labels).size).toBe(AGGREGATIONS.length)
+    for (const [i, rule] of AGGREGATIONS.entries()) expect(labels[i]).not.toBe(rule)
+    expect(aggregationLabel('vote')).toBe('vote')
   })
 })

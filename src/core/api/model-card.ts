@@ -26,6 +26,17 @@ export interface FrontendParams {
 export const AGGREGATIONS = ['mean', 'max_murmur', 'fusion'] as const
 export type Aggregation = (typeof AGGREGATIONS)[number]
 
+/** How the UI names a patient rule (a saved session keeps the rule's name). */
+export const AGGREGATION_LABELS: Record<Aggregation, string> = {
+  mean: 'mean of the sites',
+  max_murmur: 'most murmur-like site',
+  fusion: 'learned fusion of the sites',
+}
+
+export function aggregationLabel(rule: string): string {
+  return AGGREGATION_LABELS[rule as Aggregation] ?? rule
+}
+
 /** The fusion features, in this order (training/phonoscope_training/aggregation.py FUSION_FEATURES). */
 export const FUSION_FEATURES = ['mean_p', 'mean_log_p', 'max_murmur_p'].flatMap((stat) =>
   CLASSES.map((c) => `${stat}_${c}`),
