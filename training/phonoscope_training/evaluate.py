@@ -51,10 +51,13 @@ def levels(rows: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def cross_fitted_fusion(folds: dict[int, list[dict]]) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
+def cross_fitted_fusion(folds: dict[int, list[dict]], scored: dict[int, list[dict]] | None = None
+                        ) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
     """Patient level by the learned site fusion, each fold's fusion fitted on the OTHER folds' out-of-fold
-    probabilities (so no patient is scored by a fusion fitted on it). None for a run of one fold, or where the
-    other folds lack a class."""
+    probabilities (so no patient is scored by a fusion fitted on it). `scored`: other predictions of the same folds
+    to score with those fusions instead (a quantised twin's: its card carries the fusion fitted on the fp32 model's).
+    None for a run of one fold, or where the other folds lack a class."""
+    scored = folds if scored is None else scored
     if len(folds) < 2:
         return None
     out = {}
@@ -64,7 +67,7 @@ def cross_fitted_fusion(folds: dict[int, list[dict]]) -> dict[int, tuple[np.ndar
             fusion = fit_fusion(probs, y)
         except ValueError:
             return None
-        out[k] = patient_level(folds[k], "fusion", fusion)
+        out[k] = patient_level(scored[k], "fusion", fusion)
     return out
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data, metrics, records
-from .evaluate import levels
+from .evaluate import cross_fitted_fusion, levels
 from .export import export_onnx, latency_ms, sha256
 from .models import Ensemble
 from .onnx_eval import recording_probs, session
@@ -56,6 +56,18 @@ def _uars(rows: list[dict]) -> dict:
     return {level: metrics.uar(y, p.argmax(1)) for level, (y, p) in levels(rows).items()}
 
 
+def _add_fusion(result: dict, by_fold: dict[str, dict[int, list[dict]]]) -> None:
+    """The shipped rule on both twins: each fold scored by the fusion fitted on the other folds' fp32 predictions."""
+    fused = {kind: cross_fitted_fusion(by_fold["fp32"], scored=rows) for kind, rows in by_fold.items()}
+    if fused["fp32"] is None:
+        return
+    for kind, per_fold in fused.items():
+        for fold, (y, p) in per_fold.items():
+            result["folds"][fold][kind]["patient_fusion"] = metrics.uar(y, p.argmax(1))
+        y, p = (np.concatenate(parts) for parts in zip(*per_fold.values()))
+        result["pooled"][kind]["patient_fusion"] = metrics.uar(y, p.argmax(1))
+
+
 def quantize_cv(run_dirs: list[Path], record: str | None = None) -> dict:
     """fp32 vs int8 on each fold's validation recordings, with each fold's own model and calibration windows.
 
@@ -67,7 +79,7 @@ def quantize_cv(run_dirs: list[Path], record: str | None = None) -> dict:
     recs = data.read_manifest()
     feats = data.load_features(recs)
     result = {"run": name, "members": [d.name for d in run_dirs], "folds": {}}
-    rows = {"fp32": [], "int8": []}
+    by_fold = {"fp32": {}, "int8": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for fold_dir in sorted(run_dirs[0].glob("fold*")):
             fold = int(fold_dir.name[4:])
@@ -85,15 +97,16 @@ def quantize_cv(run_dirs: list[Path], record: str | None = None) -> dict:
                 fold_rows[kind] = [{"patient_id": r.patient_id, "label_patient": r.label_patient,
                                     "label_recording": r.label_recording,
                                     "probs": recording_probs(sess, feats[r.file], windowing).tolist()} for r in val]
-                rows[kind] += fold_rows[kind]
+                by_fold[kind][fold] = fold_rows[kind]
             result["folds"][fold] = {kind: _uars(fold_rows[kind]) for kind in paths}
             result["folds"][fold]["latency_ms"] = {kind: latency_ms(p, threads=2)["median_ms"]
                                                    for kind, p in paths.items()}
             result["folds"][fold]["bytes"] = {kind: p.stat().st_size for kind, p in paths.items()}
             print(f"fold {fold}: {json.dumps(result['folds'][fold])}", flush=True)
-    result["pooled"] = {kind: _uars(r) for kind, r in rows.items()}
+    result["pooled"] = {kind: _uars([r for rows in folds.values() for r in rows]) for kind, folds in by_fold.items()}
+    _add_fusion(result, by_fold)
     result["mean"] = {kind: {level: float(np.mean([f[kind][level] for f in result["folds"].values()]))
-                             for level in result["pooled"][kind]} for kind in rows}
+                             for level in result["pooled"][kind]} for kind in by_fold}
     path = records.record_path(name)
     records.write_record({**records.read_record(path), "int8": result})
     return result

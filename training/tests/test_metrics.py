@@ -145,3 +145,18 @@ def test_fusion_is_cross_fitted(monkeypatch):
         y, p = fused[k]
         assert len(y) == 12 and np.allclose(p.sum(1), 1)
     assert evaluate.cross_fitted_fusion({0: folds[0]}) is None  # one fold: nothing to fit on
+
+
+def test_cross_fitted_fusion_scores_other_predictions_with_the_reference_fusions():
+    from phonoscope_training import evaluate
+    rng = np.random.default_rng(2)
+    labels = ["normal", "mild", "moderate_severe"]
+    folds = {k: [{"patient_id": f"p{k}-{i}", "label_patient": labels[i % 3], "label_recording": labels[i % 3],
+                  "probs": rng.dirichlet([1, 1, 1]).tolist()} for i in range(12) for _ in range(2)] for k in range(3)}
+    twin = {k: [{**r, "probs": rng.dirichlet([1, 1, 1]).tolist()} for r in rows] for k, rows in folds.items()}
+    fused = evaluate.cross_fitted_fusion(folds, scored=twin)
+    for k in folds:
+        fusion = evaluate.fit_fusion(*evaluate.patients([r for j in folds if j != k for r in folds[j]])[::-1])
+        y, p = evaluate.patient_level(twin[k], "fusion", fusion)
+        assert np.array_equal(fused[k][0], y) and np.allclose(fused[k][1], p)
+        assert not np.allclose(p, evaluate.cross_fitted_fusion(folds)[k][1])  # the twin's rows, not the reference's
