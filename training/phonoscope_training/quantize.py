@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data, metrics, records
-from .evaluate import cross_fitted_fusion, levels
+from .evaluate import cross_fitted_fusion, levels, pooled
 from .export import export_onnx, latency_ms, sha256
 from .models import Ensemble
 from .onnx_eval import recording_probs, session
@@ -64,7 +64,7 @@ def _add_fusion(result: dict, by_fold: dict[str, dict[int, list[dict]]]) -> None
     for kind, per_fold in fused.items():
         for fold, (y, p) in per_fold.items():
             result["folds"][fold][kind]["patient_fusion"] = metrics.uar(y, p.argmax(1))
-        y, p = (np.concatenate(parts) for parts in zip(*per_fold.values()))
+        y, p = pooled(per_fold)
         result["pooled"][kind]["patient_fusion"] = metrics.uar(y, p.argmax(1))
 
 

@@ -155,8 +155,9 @@ def test_cross_fitted_fusion_scores_other_predictions_with_the_reference_fusions
                   "probs": rng.dirichlet([1, 1, 1]).tolist()} for i in range(12) for _ in range(2)] for k in range(3)}
     twin = {k: [{**r, "probs": rng.dirichlet([1, 1, 1]).tolist()} for r in rows] for k, rows in folds.items()}
     fused = evaluate.cross_fitted_fusion(folds, scored=twin)
+    own = evaluate.cross_fitted_fusion(folds)
     for k in folds:
         fusion = evaluate.fit_fusion(*evaluate.patients([r for j in folds if j != k for r in folds[j]])[::-1])
         y, p = evaluate.patient_level(twin[k], "fusion", fusion)
         assert np.array_equal(fused[k][0], y) and np.allclose(fused[k][1], p)
-        assert not np.allclose(p, evaluate.cross_fitted_fusion(folds)[k][1])  # the twin's rows, not the reference's
+        assert not np.allclose(p, own[k][1])  # the twin's rows, not the reference's
