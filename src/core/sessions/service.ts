@@ -130,6 +130,12 @@ export class SessionService implements PhonoscopeApi {
 
   private async startSession(source: SourceSpec, patient: string, hopS?: number): Promise<SessionInfo> {
     checkSource(source, this.options.fileRoots)
+    // one exam at a time: a second window or tab follows the running one (sessions.list, events) instead
+    const running = (await this.store.list()).find((s) => s.status === 'recording')
+    if (running) {
+      const who = running.patient ? ` (${running.patient})` : ''
+      throw new InputError(`examination ${running.id}${who}`, 'is in progress: finish it before starting another')
+    }
     const info: SessionInfo & { hop_s: number } = {
       id: newSessionId(),
       created: new Date().toISOString(),
