@@ -12,6 +12,8 @@
   quantize-cv RUN_DIR...      per fold: fp32 vs int8 UAR, latency and size -> the run's record (several runs:
         [--record NAME]       their ensemble, into NAME's record)
   quantize MODEL.onnx         the int8 twin of a shipped model (MODEL-int8.onnx + card)
+  calibrate CARD.json...      temperature scaling per level, fitted on the out-of-fold predictions of the card's CV
+        [--cv RUN]            run (or RUN) -> the cards' calibration block; prints ECE/NLL/Brier before and after
   table [--only NAME ...]     every CV run and ensemble of experiments.py not recorded yet, then `results`
         [--no-results]
 """
@@ -132,6 +134,9 @@ def main(argv=None) -> int:
     p.add_argument("--record", default=None, help="the record the result goes to (default: the first run's)")
     p = sub.add_parser("quantize")
     p.add_argument("model", type=Path)
+    p = sub.add_parser("calibrate")
+    p.add_argument("cards", type=Path, nargs="+", help="model cards (models/NAME.json)")
+    p.add_argument("--cv", default=None, metavar="RUN", help="the CV run to fit on (default: the card's cv_metrics.run)")
     p = sub.add_parser("table")
     p.add_argument("--only", nargs="+", default=None, help="these experiments only (names in experiments.py)")
     p.add_argument("--no-results", action="store_true", help="record the runs but leave RESULTS.md as it is")
@@ -153,6 +158,19 @@ def main(argv=None) -> int:
     elif a.cmd == "quantize":
         from .quantize import quantize_model
         print(f"wrote {quantize_model(a.model)}")
+    elif a.cmd == "calibrate":
+        from .calibration import calibrate_card
+        for card in a.cards:
+            try:
+                block = calibrate_card(card, a.cv)
+            except (OSError, ValueError, KeyError) as e:
+                ap.error(f"{card}: {e}")
+            print(f"{card}: fitted on {block['fitted_on']}; before -> after (cross-fitted):")
+            for level in ("recording", "patient"):
+                b = block[level]
+                print(f"  {level}: T {b['temperature']:.4f} (n {b['n']}); " + ", ".join(
+                    f"{m} {b[m + '_before']:.4f} -> {b[m + '_after']:.4f}" for m in ("ece", "classwise_ece", "nll",
+                                                                                      "brier")))
     elif a.cmd == "table":
         from .experiments import ENSEMBLES, EXPERIMENTS
         from .records import RESULTS_DIR, record_path

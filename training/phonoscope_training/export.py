@@ -18,6 +18,7 @@ from torch import nn
 from . import frontend, records
 from .data import CLASSES
 from .aggregation import RULES, fit_fusion
+from .calibration import card_calibration
 from .evaluate import evaluate_record, patients
 from .models import Ensemble
 from .onnx_eval import run_times_ms, session
@@ -125,7 +126,8 @@ def cv_summary(run: str | None) -> dict | None:
 
 
 def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggregation: str, cv: dict | None,
-               latency: dict, max_abs_diff: float, notes: str = "", fusion: dict | None = None) -> dict:
+               latency: dict, max_abs_diff: float, notes: str = "", fusion: dict | None = None,
+               calibration: dict | None = None) -> dict:
     """The card of one model, or of an ensemble of models trained alike (the first member's config describes all)."""
     ckpt = ckpts[0]
     cfg = ckpt["config"]
@@ -170,6 +172,7 @@ def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggr
                       "(the first on ties); each in class order"}[aggregation],
         **({"fusion": fusion} if fusion is not None else {}),
         "verdict": "argmax of probabilities (recording or patient), class order as in classes",
+        **({"calibration": calibration} if calibration is not None else {}),
         "model": {"arch": cfg["arch"], "pooling": cfg["pooling"], "attention_activation": cfg["activation"],
                   "kernel": cfg["kernel"], "n_params": sum(c["n_params"] for c in ckpts), "config": cfg,
                   **({"ensemble": {
@@ -206,6 +209,7 @@ def export(checkpoints: list[Path], name: str, out_dir: Path | None = None, vers
         raise AssertionError(f"ONNX parity failed: max |diff| = {diff}")
     lat = latency_ms(onnx_path, threads=int(os.environ.get("PHONOSCOPE_THREADS", "2")))
     card = model_card(name, version, [c for _, c in loaded], onnx_path, aggregation, cv_summary(cv_run), lat, diff,
-                      notes, fusion_of_run(cv_run) if aggregation == "fusion" else None)
+                      notes, fusion_of_run(cv_run) if aggregation == "fusion" else None,
+                      card_calibration(cv_run, aggregation) if cv_run else None)
     (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, allow_nan=False) + "\n")
     return card
