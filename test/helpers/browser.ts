@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -49,12 +50,20 @@ export interface AppServer {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** `phonoscope serve` as a user runs it, on a sessions folder of the test's own; resolves once it listens. */
-export function startServer(sessions: string, port = 0, extra: string[] = []): Promise<AppServer> {
+/**
+ * `phonoscope serve` as a user runs it, on a sessions folder of the test's own; resolves once it listens. `env` adds
+ * to its environment (PHONOSCOPE_DATA: a folder of the test's recordings it may replay).
+ */
+export function startServer(
+  sessions: string,
+  port = 0,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<AppServer> {
   const child = spawn(
     process.execPath,
     [join(REPO_ROOT, 'bin', 'phonoscope.mjs'), 'serve', '--port', String(port), '--sessions', sessions, ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } },
   )
   let output = ''
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
@@ -126,11 +135,12 @@ export function appUnderTest(
   serveOptions: string[] = [],
   viewport = { width: 1440, height: 1000 },
   chromiumArgs: string[] = [],
+  env: Record<string, string> = {},
 ): AppUnderTest {
   const app = { sessions: mkdtempSync(join(tmpdir(), 'phonoscope-ui-')) } as AppUnderTest
   let browser: Browser | undefined
   beforeAll(async () => {
-    app.server = await startServer(app.sessions, 0, serveOptions)
+    app.server = await startServer(app.sessions, 0, serveOptions, env)
     browser = await launchChromium(chromiumArgs)
     app.page = await browser.newPage({ viewport })
   })
@@ -139,4 +149,18 @@ export function appUnderTest(
     await app.server?.stop()
   })
   return app
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/** What axe-core finds against WCAG 2.2 A and AA on the page as it is now: one line per violation and element. */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  // evaluated through the debugging protocol: the app's Content-Security-Policy rightly refuses inline scripts
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE)
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: typeof import('axe-core') }).axe
+    const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa']
+    const { violations } = await axe.run(document, { runOnly: { type: 'tag', values: tags } })
+    return violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}: ${n.failureSummary ?? ''}`))
+  })
 }

@@ -12,7 +12,7 @@ import {
 } from 'chart.js'
 import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue'
 import type { ChartType } from 'chart.js'
-import type { ClassName } from '@core/api/classes'
+import { CLASSES, type ClassName } from '@core/api/classes'
 
 Chart.register(
   BarController,
@@ -28,19 +28,28 @@ Chart.register(
 
 export { Chart }
 
-/** One colour per class, readable on both themes. */
-export const CLASS_COLOURS: Record<ClassName, string> = {
-  normal: '#2a9d8f',
-  mild: '#e9a23b',
-  moderate_severe: '#d1495b',
+export interface ThemeColours {
+  text: string
+  grid: string
+  /** one colour per class, the theme's (at least 4.5:1 on its surfaces) */
+  classes: Record<ClassName, string>
 }
 
-/** The theme's text colours for axes (the CSS variables of App.vue). */
-export function themeColours(): { text: string; grid: string } {
+/** Besides its colour, each class has its own point shape and line dash: colour is never the only sign of a class. */
+export const CLASS_POINTS: Record<ClassName, { pointStyle: 'circle' | 'triangle' | 'rect'; borderDash: number[] }> = {
+  normal: { pointStyle: 'circle', borderDash: [] },
+  mild: { pointStyle: 'triangle', borderDash: [6, 3] },
+  moderate_severe: { pointStyle: 'rect', borderDash: [2, 2] },
+}
+
+/** The theme's colours for axes and classes (the CSS variables of App.vue). */
+export function themeColours(): ThemeColours {
   const style = getComputedStyle(document.documentElement)
+  const css = (name: string) => style.getPropertyValue(name).trim()
   return {
-    text: style.getPropertyValue('--text-muted').trim() || '#5b6675',
-    grid: style.getPropertyValue('--border').trim() || '#d8dee4',
+    text: css('--text-muted'),
+    grid: css('--border'),
+    classes: Object.fromEntries(CLASSES.map((c) => [c, css(`--class-${c}`)])) as Record<ClassName, string>,
   }
 }
 
@@ -51,7 +60,7 @@ export function themeColours(): { text: string; grid: string } {
 export function useChart<T extends ChartType>(
   canvas: Ref<HTMLCanvasElement | undefined>,
   theme: () => string,
-  create: (canvas: HTMLCanvasElement, colours: { text: string; grid: string }) => Chart<T>,
+  create: (canvas: HTMLCanvasElement, colours: ThemeColours) => Chart<T>,
 ): { update: (change: (chart: Chart<T>) => void) => void } {
   let chart: Chart<T> | undefined
   const build = (): void => {

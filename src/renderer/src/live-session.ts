@@ -3,6 +3,7 @@ import { SITES, type Events, type SessionInfo, type Site, type SourceSpec, type 
 import type { ApiClient } from './api'
 import type { VerdictState } from './components/VerdictPanel.vue'
 import { MicrophoneCapture } from './audio/microphone'
+import { recordState } from './verdict-state'
 
 /** The spectrogram and waveform views the live session feeds (LiveSpectrogram.vue and PcgWaveform.vue expose these). */
 export interface LiveSinks {
@@ -24,31 +25,62 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
   const deviceMessage = ref<{ state: 'lost' | 'restored'; message: string }>()
   const error = ref<string>()
   const busy = ref(false)
+  /** following an examination another window runs: shown as it goes, never controlled from here */
+  const following = ref(false)
+  /** an examination recording on the server that is not this view's (one at a time: it can be followed) */
+  const running = ref<SessionInfo>()
+  /** the site whose sound the spectrogram and waveform show */
+  let painted: Site | undefined
   let microphone: MicrophoneCapture | undefined
 
   const mine = (id: string): boolean => session.value?.id === id
 
   const offs = [
-    api.on('columns', (e) => mine(e.session) && e.site === recordingSite.value && sinks.columns(e)),
-    api.on('waveform', (e) => mine(e.session) && e.site === recordingSite.value && sinks.waveform(e)),
+    // the sound of the site recording, while it is the one on screen
+    api.on('columns', (e) => mine(e.session) && e.site === painted && sinks.columns(e)),
+    api.on('waveform', (e) => mine(e.session) && e.site === painted && sinks.waveform(e)),
     api.on('level', (e) => {
       if (!mine(e.session)) return
       level.rmsDb = e.rms_db
       level.clipping = e.clipping
     }),
     api.on('verdict', (e) => {
-      if (mine(e.session) && e.site === recordingSite.value) windows.value = [...windows.value, e]
+      if (mine(e.session) && e.site === recordingSite.value && e.site === shownSite.value) {
+        windows.value = [...windows.value, e]
+      }
     }),
     api.on('device', (e) => mine(e.session) && (deviceMessage.value = { state: e.state, message: e.message })),
-    api.on('session', (info) => mine(info.id) && applySession(info)),
+    api.on('session', (info) => {
+      if (mine(info.id)) applySession(info)
+      else if (info.status === 'recording') running.value = info
+      else if (running.value?.id === info.id) running.value = undefined
+    }),
     api.on('error', (e) => (error.value = e.message)),
   ]
 
   function applySession(info: SessionInfo): void {
     session.value = info
+    if (running.value?.id === info.id) running.value = undefined
+    if (info.status !== 'recording') following.value = false
     const recording = info.sites.find((s) => s.status === 'recording')
-    if (!recording && recordingSite.value) stopMicrophone()
+    if (!recording && recordingSite.value) {
+      stopMicrophone()
+      // the level is the input's now: nothing comes in once the site stops
+      Object.assign(level, { rmsDb: undefined, clipping: false })
+    }
+    // a site started elsewhere (the window this one follows) comes on screen as it starts
+    if (recording && recording.site !== recordingSite.value && recording.site !== painted) {
+      showFresh(recording.site)
+      windows.value = recording.windows
+    }
     recordingSite.value = recording?.site
+  }
+
+  /** The spectrogram and waveform cleared for a site whose sound is about to arrive. */
+  function showFresh(site: Site): void {
+    sinks.reset()
+    painted = site
+    shownSite.value = site
   }
 
   const shownSite = ref<Site>()
@@ -62,10 +94,7 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
       return { state: 'final' as VerdictState, verdict: record.verdict, probabilities: record.probabilities }
     }
     const v = latest.value
-    if (!v) {
-      const state: VerdictState = record?.status === 'recording' ? 'waiting' : 'idle'
-      return { state, verdict: undefined, probabilities: undefined }
-    }
+    if (!v) return { state: recordState(record), verdict: undefined, probabilities: undefined }
     return { state: (v.provisional ? 'provisional' : 'live') as VerdictState, ...v }
   })
   const heardS = computed(() => (latest.value ? latest.value.end_s - latest.value.start_s : 0))
@@ -90,20 +119,41 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
 
   const startSession = (source: SourceSpec, patient: string) =>
     run(async () => {
-      const info = await api.call('session.start', { source, patient })
+      const info = await api.call('session.start', { source, patient }).catch(async (e: unknown) => {
+        await findRunning() // refused because another examination records: offer to follow it
+        throw e
+      })
       windows.value = []
       deviceMessage.value = undefined
+      following.value = false
       applySession(info)
-      shownSite.value = SITES[0]
+      showFresh(SITES[0])
     })
+
+  /** Whether the server records an examination of another window (at start-up, after a reconnect, a refusal). */
+  async function findRunning(): Promise<void> {
+    const sessions = await api.call('sessions.list', {}).catch(() => [] as SessionInfo[])
+    running.value = sessions.find((s) => s.status === 'recording' && !mine(s.id))
+  }
+
+  /** Shows the running examination as it goes, read-only: its sites, verdicts and the sound of the site recording. */
+  function follow(info: SessionInfo): void {
+    error.value = undefined
+    following.value = true
+    running.value = undefined
+    recordingSite.value = undefined
+    painted = undefined
+    windows.value = []
+    applySession(info)
+    if (!recordingSite.value) showSite(info.sites[0]!.site)
+  }
 
   const startSite = (site: Site) =>
     run(async () => {
       const id = session.value!.id
-      sinks.reset()
+      showFresh(site)
       windows.value = []
       deviceMessage.value = undefined
-      shownSite.value = site
       recordingSite.value = site
       applySession(await api.call('site.start', { session: id, site }))
       // the server takes microphone PCM once the site records; without a microphone, the site stops again
@@ -136,10 +186,21 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
   const refresh = () =>
     session.value && run(async () => applySession(await api.call('session.get', { session: session.value!.id })))
 
+  /** Puts a site on screen: its windows, and its recorded spectrogram (none: an empty one, never another site's). */
   function showSite(site: Site): void {
     if (site === shownSite.value) return
     shownSite.value = site
-    windows.value = session.value?.sites.find((s) => s.site === site)?.windows ?? []
+    const record = session.value?.sites.find((s) => s.site === site)
+    windows.value = record?.windows ?? []
+    if (site === painted) return
+    sinks.reset()
+    painted = site
+    if (!record || record.duration_s <= 0 || record.status === 'recording') return
+    const id = session.value!.id
+    void api
+      .call('site.spectrogram', { session: id, site })
+      .then((s) => painted === site && sinks.columns({ session: id, site, first_frame: 0, ...s }))
+      .catch((e: unknown) => (error.value = e instanceof Error ? e.message : String(e)))
   }
 
   function stopMicrophone(): void {
@@ -154,6 +215,10 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
 
   return {
     session,
+    following,
+    running,
+    findRunning,
+    follow,
     recordingSite,
     shownSite,
     siteRecord,
