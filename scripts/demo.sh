@@ -12,7 +12,12 @@ if [ -n "$electron" ] && [ -x "$electron" ] && { [ -n "${DISPLAY:-}" ] || [ -n "
   exec "$electron" . --demo
 fi
 
-echo "No Electron binary or display here: serving the app to a browser instead." >&2
+if [ -z "$electron" ] || [ ! -x "$electron" ]; then
+  echo "The desktop app (Electron) is not installed (set-up did not download it: offline, CI or opted out): serving the app to a browser" \
+    "instead. To get the desktop app: node node_modules/electron/install.js (needs internet), then npm run demo." >&2
+else
+  echo "No display here: serving the app to a browser instead." >&2
+fi
 echo "The shipped model on the sample recording, offline:" >&2
 npx --no-install phonoscope classify resources/samples/49628_TV.flac
 port=${PHONOSCOPE_PORT:-8480}
