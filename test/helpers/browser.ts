@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
+import { TOKEN_META, WS_PATH } from '../../src/core/api/wire'
 import { REPO_ROOT } from './paths'
 
 export const CHROMIUM = process.env.PHONOSCOPE_CHROMIUM ?? '/usr/bin/chromium'
@@ -163,4 +164,38 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
     const { violations } = await axe.run(document, { runOnly: { type: 'tag', values: tags } })
     return violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}: ${n.failureSummary ?? ''}`))
   })
+}
+
+/**
+ * One API call from another window of the app: a WebSocket of the page's own origin (with the page's secret, where
+ * the server gave it one), as a second tab would send it. Resolves with the result, or `{ error }`.
+ */
+export function callFromPage(
+  page: Page,
+  command: string,
+  params: unknown,
+): Promise<{ result?: unknown; error?: string }> {
+  return page.evaluate(
+    ([command, params, path, meta]) =>
+      new Promise((resolve, reject) => {
+        const url = new URL(path, location.href)
+        url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:'
+        const secret = document.querySelector<HTMLMetaElement>(`meta[name="${meta}"]`)?.content
+        if (secret) url.searchParams.set('token', secret)
+        const socket = new WebSocket(url)
+        socket.onerror = () => reject(new Error(`no WebSocket at ${url.pathname}`))
+        socket.onopen = () => socket.send(JSON.stringify({ id: 1, command, params }))
+        socket.onmessage = (message) => {
+          const reply = JSON.parse(String(message.data)) as {
+            id?: number
+            result?: unknown
+            error?: { message: string }
+          }
+          if (reply.id !== 1) return
+          socket.close()
+          resolve({ result: reply.result, error: reply.error?.message })
+        }
+      }),
+    [command, params, WS_PATH, TOKEN_META] as const,
+  )
 }
