@@ -1,20 +1,25 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, ipcMain, nativeTheme, session, utilityProcess } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, nativeTheme, session, utilityProcess } from 'electron'
 import { SITES, type CommandName, type EventName, type Site } from '../core/api/app'
 import type { HostMessage, HostRequest } from '../core/api/inference'
 import { defaultModelPath } from '../core/model/card'
 import { InferenceClient, type HostLauncher } from '../core/model/client'
 import { SessionService } from '../core/sessions/service'
 import { defaultSessionsDir, SessionStore } from '../core/sessions/store'
-import { IPC_AUDIO, IPC_CALL, IPC_EVENT, type IpcReply } from '../preload/bridge'
+import { IPC_AUDIO, IPC_CALL, IPC_EVENT, IPC_PICK_AUDIO, type IpcReply } from '../preload/bridge'
+import { isAppUrl, mayGrantPermission, type RendererLocation } from './guards'
 
 // Set by `electron-vite dev`; absent in a built app, which loads the bundled renderer from disk.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL']
 const rendererFile = join(import.meta.dirname, '../renderer/index.html')
-const appOrigin = devServerUrl ? new URL(devServerUrl).origin : pathToFileURL(rendererFile).href
+const renderer: RendererLocation = devServerUrl
+  ? { devServerUrl }
+  : { rendererFileUrl: pathToFileURL(rendererFile).href }
 const EVENTS: EventName[] = ['columns', 'level', 'waveform', 'verdict', 'device', 'session', 'error']
+/** The recordings the user picked in the open dialog: besides the sample, the only files a file source may read. */
+const pickedFiles = new Set<string>()
 
 let mainWindow: BrowserWindow | undefined
 
@@ -42,10 +47,6 @@ function openMainWindow(): void {
   if (devServerUrl) void win.loadURL(query ? `${devServerUrl}?demo=1` : devServerUrl)
   else void win.loadFile(rendererFile, { query })
   mainWindow = win
-}
-
-function isAppUrl(url: string): boolean {
-  return devServerUrl ? new URL(url).origin === appOrigin : url.startsWith(appOrigin)
 }
 
 /** The inference host (src/main/inference-host.ts) as an Electron utilityProcess, for the shared InferenceClient. */
@@ -85,7 +86,7 @@ async function startBackEnd(): Promise<BackEnd> {
     throw error
   }
   const runtime = { inferer: client, card: info.card, name: info.name, sha256: info.sha256, provider: info.provider }
-  const service = new SessionService(store, runtime)
+  const service = new SessionService(store, runtime, { allowedFiles: pickedFiles })
   for (const event of EVENTS) {
     service.on(event, (data) => mainWindow?.webContents.send(IPC_EVENT, { event, data }))
   }
@@ -104,8 +105,25 @@ function serveIpc(backEnd: Promise<BackEnd>): void {
       return { ok: false, message: errorText(error) }
     }
   }
-  ipcMain.handle(IPC_CALL, (_event, command: CommandName, params: unknown) =>
-    answer(({ service }) => service.call(command, (params ?? {}) as never)),
+  // whatever the renderer sends: service.call checks it against the contract (validateCall)
+  ipcMain.handle(IPC_CALL, (_event, command: unknown, params: unknown) =>
+    answer(({ service }) => service.call(command as CommandName, params as never)),
+  )
+  ipcMain.handle(IPC_PICK_AUDIO, (event) =>
+    answer(async () => {
+      const owner = BrowserWindow.fromWebContents(event.sender)
+      const options: Electron.OpenDialogOptions = {
+        title: 'Open a heart-sound recording',
+        properties: ['openFile'],
+        filters: [{ name: 'WAV or FLAC', extensions: ['wav', 'flac'] }],
+      }
+      const { canceled, filePaths } = await (owner
+        ? dialog.showOpenDialog(owner, options)
+        : dialog.showOpenDialog(options))
+      const picked = canceled ? undefined : filePaths[0]
+      if (picked) pickedFiles.add(picked) // the dialog gives absolute paths
+      return picked
+    }),
   )
   ipcMain.handle(IPC_AUDIO, (_event, id: string, site: Site) =>
     answer(async ({ store }) => {
@@ -127,12 +145,17 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.focus()
   })
 
-  // No remote content: no new windows, no navigation away from the app, no permission grants.
+  // No remote content: no new windows or webviews, no navigation or redirect away from the app (the page or any
+  // frame), no permission grants.
   app.on('web-contents-created', (_event, contents) => {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }))
-    contents.on('will-navigate', (event, url) => {
-      if (!isAppUrl(url)) event.preventDefault()
-    })
+    contents.on('will-attach-webview', (event) => event.preventDefault())
+    const stayOnApp = (details: { url: string; preventDefault(): void }) => {
+      if (!isAppUrl(details.url, renderer)) details.preventDefault()
+    }
+    contents.on('will-navigate', stayOnApp)
+    contents.on('will-frame-navigate', stayOnApp)
+    contents.on('will-redirect', stayOnApp)
   })
 
   app.on('window-all-closed', () => {
@@ -156,7 +179,11 @@ if (!app.requestSingleInstanceLock()) {
   })
 
   void app.whenReady().then(() => {
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) =>
+      callback(mayGrantPermission(permission)),
+    )
+    session.defaultSession.setPermissionCheckHandler((_contents, permission) => mayGrantPermission(permission))
+    session.defaultSession.setDevicePermissionHandler((details) => mayGrantPermission(details.deviceType))
     backEnd = startBackEnd().catch((error: unknown) => {
       console.error(`phonoscope: ${errorText(error)}`)
       throw new Error(`the analysis back end did not start: ${errorText(error)}`)

@@ -6,6 +6,7 @@ import type { CommandName, EventName, Events, Params, Result, Site } from '../co
 export const IPC_CALL = 'phonoscope:call'
 export const IPC_EVENT = 'phonoscope:event'
 export const IPC_AUDIO = 'phonoscope:audio'
+export const IPC_PICK_AUDIO = 'phonoscope:pick-audio'
 
 /** What the main process answers on IPC_CALL: errors travel as data so their message arrives unwrapped. */
 export type IpcReply = { ok: true; result: unknown } | { ok: false; message: string }
@@ -23,4 +24,9 @@ export interface PhonoscopeBridge {
   on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void
   /** the recorded WAV of a site (the bytes `phonoscope serve` gives at /api/sessions/:id/sites/:site/audio.wav) */
   siteAudio(session: string, site: Site): Promise<ArrayBuffer>
+  /**
+   * The user picks a recording (WAV or FLAC) in the system's dialog; its path may then be a file source (no other
+   * path outside the app may). Undefined when the dialog was cancelled.
+   */
+  pickAudioFile(): Promise<string | undefined>
 }

@@ -1,6 +1,6 @@
 import { contextBridge, ipcRenderer } from 'electron'
 import type { EventName, Events } from '../core/api/app'
-import { IPC_AUDIO, IPC_CALL, IPC_EVENT, type IpcReply, type PhonoscopeBridge } from './bridge'
+import { IPC_AUDIO, IPC_CALL, IPC_EVENT, IPC_PICK_AUDIO, type IpcReply, type PhonoscopeBridge } from './bridge'
 
 // Injected at build time from package.json (electron.vite.config.ts): `app` is not reachable from a sandboxed preload.
 declare const __APP_VERSION__: string
@@ -10,6 +10,13 @@ ipcRenderer.on(IPC_EVENT, (_event, message: { event: EventName; data: unknown })
   for (const handler of handlers.get(message.event) ?? []) handler(message.data)
 })
 
+/** A request to the main process, its error (sent as data) thrown here with its message intact. */
+async function invoke(channel: string, ...args: unknown[]): Promise<unknown> {
+  const reply = (await ipcRenderer.invoke(channel, ...args)) as IpcReply
+  if (!reply.ok) throw new Error(reply.message)
+  return reply.result
+}
+
 const bridge: PhonoscopeBridge = {
   versions: {
     app: __APP_VERSION__,
@@ -17,11 +24,7 @@ const bridge: PhonoscopeBridge = {
     chrome: process.versions.chrome,
     node: process.versions.node,
   },
-  call: async (command, params) => {
-    const reply = (await ipcRenderer.invoke(IPC_CALL, command, params)) as IpcReply
-    if (!reply.ok) throw new Error(reply.message)
-    return reply.result as never
-  },
+  call: async (command, params) => (await invoke(IPC_CALL, command, params)) as never,
   on: <E extends EventName>(event: E, handler: (data: Events[E]) => void) => {
     let set = handlers.get(event)
     if (!set) handlers.set(event, (set = new Set()))
@@ -30,11 +33,10 @@ const bridge: PhonoscopeBridge = {
     return () => void set.delete(wrapped)
   },
   siteAudio: async (session, site) => {
-    const reply = (await ipcRenderer.invoke(IPC_AUDIO, session, site)) as IpcReply
-    if (!reply.ok) throw new Error(reply.message)
-    const bytes = reply.result as Uint8Array
+    const bytes = (await invoke(IPC_AUDIO, session, site)) as Uint8Array
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
   },
+  pickAudioFile: async () => (await invoke(IPC_PICK_AUDIO)) as string | undefined,
 }
 
 contextBridge.exposeInMainWorld('phonoscope', bridge)

@@ -3,10 +3,15 @@
  * two transports, Electron IPC (src/preload) and HTTP + WebSocket (src/server). Nothing here knows which.
  * Values are plain JSON (numbers in arrays, not typed arrays) so both transports carry them unchanged.
  */
+import { InputError } from '../errors'
 import type { ClassName, Probabilities } from './classes'
+import { number, object, oneOf, optional, tagged, text, type Exact, type Schema } from './schema'
 
 export const SITES = ['AV', 'PV', 'TV', 'MV'] as const
 export type Site = (typeof SITES)[number]
+
+/** A session id (store.newSessionId): a UTC stamp and four random characters, so it can never name a path. */
+export const SESSION_ID = /^[0-9]{8}-[0-9]{6}-[a-z0-9]{4}$/
 
 export interface DeviceInfo {
   /** what `source.device` takes: the capture device's name as the OS lists it */
@@ -73,6 +78,7 @@ export interface SessionInfo {
   dropped_windows: number
 }
 
+/** Every command: its params and result. A new command also needs its entry in COMMAND_SCHEMAS below. */
 export interface Commands {
   'devices.list': { params: Record<string, never>; result: DeviceInfo[] }
   'session.start': { params: { patient?: string; source: SourceSpec; hop_s?: number }; result: SessionInfo }
@@ -91,6 +97,46 @@ export interface Commands {
 export type CommandName = keyof Commands
 export type Params<C extends CommandName> = Commands[C]['params']
 export type Result<C extends CommandName> = Commands[C]['result']
+
+const session = text(20, { test: SESSION_ID, meaning: 'not a session id' })
+const site = oneOf(SITES)
+const named = { test: /\S/, meaning: 'must not be empty' }
+const source = tagged('kind', {
+  device: { device: text(256, named) },
+  file: { path: optional(text(4096, named)), speed: optional(number(0, 64)) },
+  browser: { sampleRate: number(4000, 192000) },
+})
+/** no params: {} (Record<string, never> in Commands) */
+const none: Schema<Record<string, never>> = object({})
+
+/**
+ * What each command's params must be at run time, checked by validateCall before any handler runs, whichever
+ * transport carried them. The compiler requires an entry for every command, of exactly its Params type.
+ */
+export const COMMAND_SCHEMAS: { readonly [C in CommandName]: Exact<Params<C>> } = {
+  'devices.list': none,
+  'session.start': object({ patient: optional(text(200)), source, hop_s: optional(number(0.25, 60)) }),
+  'site.start': object({ session, site }),
+  'site.stop': object({ session }),
+  'site.skip': object({ session, site }),
+  'session.stop': object({ session }),
+  'sessions.list': none,
+  'session.get': object({ session }),
+  'site.spectrogram': object({ session, site }),
+}
+
+/**
+ * The contract's boundary check: `command` is one of Commands (an own key, never a prototype name such as
+ * "constructor") and `params` (absent: {}) has exactly its keys, types and ranges. Throws an InputError naming the
+ * parameter.
+ */
+export function validateCall(command: unknown, params: unknown): asserts command is CommandName {
+  if (typeof command !== 'string') throw new InputError('command', 'must be a string')
+  if (!Object.hasOwn(COMMAND_SCHEMAS, command)) {
+    throw new InputError(`command ${JSON.stringify(command.slice(0, 40))}`, 'unknown')
+  }
+  COMMAND_SCHEMAS[command as CommandName].check(params ?? {}, '')
+}
 
 export interface Events {
   /** new spectrogram columns of the site being recorded, [frames][n_mels] row-major log-Mel */

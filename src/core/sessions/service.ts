@@ -15,6 +15,7 @@ import {
   type SiteRecord,
   type SourceSpec,
   type WindowVerdict,
+  validateCall,
 } from '../api/app'
 import { CLASSES } from '../api/classes'
 import { classifyFeatures, type Inferer } from '../analysis/classify'
@@ -65,8 +66,10 @@ interface ActiveSite {
 export interface ServiceOptions {
   /** seconds between live verdicts (default 3) */
   hopS?: number
-  /** folders a file source may be read from (server mode); undefined: anywhere */
+  /** folders a file source may be read from (server mode) */
   fileRoots?: string[]
+  /** files a file source may be read from, as absolute paths (Electron: those the user picked); it may grow */
+  allowedFiles?: ReadonlySet<string>
 }
 
 /**
@@ -99,12 +102,14 @@ export class SessionService implements PhonoscopeApi {
     this.events.emit(event, data)
   }
 
+  /** Every command, from either transport: checked against the contract's schema before its handler sees it. */
   async call<C extends CommandName>(command: C, params: Params<C>): Promise<Result<C>> {
+    validateCall(command, params)
     const handler = this.handlers[command] as (p: Params<C>) => Promise<Result<C>>
-    if (!handler) throw new InputError(`command ${JSON.stringify(command)}`, 'unknown')
     return handler(params ?? ({} as Params<C>))
   }
 
+  /** One per command of the contract; its params were validated by `call` against COMMAND_SCHEMAS. */
   private readonly handlers: { [C in CommandName]: (p: Params<C>) => Promise<Result<C>> } = {
     'devices.list': () => this.devices(),
     'session.start': (p) => this.startSession(p.source, p.patient ?? '', p.hop_s),
@@ -129,7 +134,7 @@ export class SessionService implements PhonoscopeApi {
   }
 
   private async startSession(source: SourceSpec, patient: string, hopS?: number): Promise<SessionInfo> {
-    checkSource(source, this.options.fileRoots)
+    if (source.kind === 'file' && source.path !== undefined) this.checkReadable(source.path)
     // one exam at a time: a second window or tab follows the running one (sessions.list, events) instead
     const running = (await this.store.list()).find((s) => s.status === 'recording')
     if (running) {
@@ -153,7 +158,6 @@ export class SessionService implements PhonoscopeApi {
   }
 
   private async startSite(id: string, site: Site): Promise<SessionInfo> {
-    if (!SITES.includes(site)) throw new InputError(`site ${JSON.stringify(site)}`, `not one of ${SITES.join(', ')}`)
     if (this.active.has(id)) await this.stopSite(id)
     const info = (await this.store.get(id)) as SessionInfo & { hop_s?: number }
     if (info.status !== 'recording') throw new InputError(`session ${id}`, `is ${info.status}, not recording`)
@@ -258,6 +262,19 @@ export class SessionService implements PhonoscopeApi {
     }
   }
 
+  /**
+   * A file source reads only what this service may read: the sample, files under fileRoots, the allowedFiles. With
+   * neither given, anything (the CLI, whose user names the file on its own command line).
+   */
+  private checkReadable(file: string): void {
+    const { fileRoots, allowedFiles } = this.options
+    if (!fileRoots && !allowedFiles) return
+    const path = resolve(file)
+    if (path === SAMPLE_RECORDING || allowedFiles?.has(path)) return
+    if (fileRoots?.some((root) => path.startsWith(resolve(root) + sep))) return
+    throw new InputError(file, allowedFiles ? 'not a file you picked' : 'outside the folders this server may read')
+  }
+
   private async openSource(id: string, spec: SourceSpec): Promise<AudioSource> {
     if (spec.kind === 'file') return fileSource(spec.path ?? SAMPLE_RECORDING, spec.speed ?? 1)
     if (spec.kind === 'device') return soxSource(spec.device)
@@ -345,19 +362,3 @@ export class SessionService implements PhonoscopeApi {
 }
 
 const siteOf = (info: SessionInfo, site: Site): SiteRecord => info.sites.find((s) => s.site === site)!
-
-function checkSource(source: SourceSpec | undefined, fileRoots: string[] | undefined): void {
-  if (!source || typeof source !== 'object') throw new InputError('source', 'missing')
-  if (source.kind === 'file' && source.path !== undefined && fileRoots) {
-    const path = resolve(String(source.path))
-    if (!fileRoots.some((root) => path.startsWith(resolve(root) + sep))) {
-      throw new InputError(String(source.path), 'outside the folders this server may read')
-    }
-  }
-  if (source.kind === 'device' && typeof source.device !== 'string') throw new InputError('source.device', 'missing')
-  if (source.kind === 'browser' && !(source.sampleRate >= 4000 && source.sampleRate <= 192000)) {
-    throw new InputError('source.sampleRate', 'must be between 4000 and 192000')
-  }
-  if (!['device', 'file', 'browser'].includes(source.kind))
-    throw new InputError('source.kind', 'must be device, file or browser')
-}
