@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import records
+from .calibration import N_BINS, calibrate_folds
 from .data import CLASSES, TRAINING_ROOT, read_manifest
 from .evaluate import evaluate_record
 
@@ -50,6 +51,38 @@ def describe(cfg: dict) -> str:
     elif cfg.get("seed"):
         parts.append(f"seed {cfg['seed']}")
     return ", ".join(parts)
+
+
+CALIBRATED_LEVELS = [("recording", "recording"), ("patient_mean", "patient, mean rule"),
+                     ("patient_fusion", "patient, site fusion")]
+
+
+def calibration_section(found: list[dict], recs: list) -> list[str]:
+    """Temperature scaling per level of every run of 3 folds or more (calibration.py), before -> after."""
+    lines = ["", "## Calibration (temperature scaling, `python -m phonoscope_training calibrate CARD`)", "",
+             "One temperature T per level, p' = p^(1/T) / sum p^(1/T) (keeps the argmax: UAR is unchanged), fitted by "
+             "minimising the NLL of the run's out-of-fold probabilities; the patient T is fitted on the rule's output "
+             "from the recordings' uncalibrated probabilities (the fusion's cross-fitted output). T (all folds) is what "
+             "a card of the run carries. Before = pooled out-of-fold; after = pooled out-of-fold with each fold scaled "
+             "by the T fitted on the other folds only (for the fusion nested: on fusion outputs that never saw that "
+             f"fold), so no figure is fitted on what it scores. ECE: top-label, {N_BINS} equal-width bins; classwise "
+             "ECE: mean over classes of the ECE of p_k; NLL: mean -log p(true class); Brier: mean sum of squared "
+             "errors.", "",
+             "| run | level | n | T (all folds) | T per fold | ECE before → after | classwise ECE | NLL | Brier |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for record in found:
+        if len(record["folds"]) < 3:
+            continue
+        levels = calibrate_folds(records.fold_rows(record, recs))
+        for level, title in CALIBRATED_LEVELS:
+            if level not in levels:
+                continue
+            v = levels[level]
+            per_fold = ", ".join(f"{t:.2f}" for _, t in sorted(v["temperature_per_fold"].items()))
+            change = " | ".join(f"{v['before'][k]:.3f} → {v['after'][k]:.3f}" for k in ("ece", "classwise_ece", "nll",
+                                                                                        "brier"))
+            lines.append(f"| {record['run']} | {title} | {v['n']} | {v['temperature']:.3f} | {per_fold} | {change} |")
+    return lines
 
 
 def write_results(results_dir: Path, out: Path, n_boot: int = 1000) -> Path:
@@ -131,6 +164,7 @@ def write_results(results_dir: Path, out: Path, n_boot: int = 1000) -> Path:
             size = {k: next(iter(q["folds"].values()))["bytes"][k] / 1e6 for k in ("fp32", "int8")}
             lines.append(f"| {name} | latency / size | {lat['fp32']:.1f} ms, {size['fp32']:.1f} MB | "
                          f"{lat['int8']:.1f} ms, {size['int8']:.1f} MB | |")
+    lines += calibration_section(found, recs)
     notes = TRAINING_ROOT / "RESULTS.notes.md"
     if notes.exists():
         lines += ["", notes.read_text().rstrip()]
