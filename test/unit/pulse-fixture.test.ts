@@ -60,6 +60,16 @@ describe('PulseDaemon beside a PulseAudio daemon already running', () => {
     expect(execFileSync('pactl', ['list', 'short', 'sources'], { encoding: 'utf8' })).toContain(sink.monitor)
   })
 
+  it('fails in one clear line when the daemon cannot start, instead of waiting out a hook timeout', async () => {
+    const path = process.env['PATH']
+    process.env['PATH'] = mkdtempSync(join(tmpdir(), 'phonoscope-no-pulse-')) // no pulseaudio there
+    try {
+      await expect(PulseDaemon.start()).rejects.toThrow(/^test PulseAudio daemon spawn pulseaudio ENOENT/)
+    } finally {
+      process.env['PATH'] = path
+    }
+  })
+
   it('leaves PULSE_SERVER as it found it when stopped', async () => {
     const before = process.env['PULSE_SERVER']
     pulse = await PulseDaemon.start()
