@@ -14,6 +14,8 @@ describe.skipIf(!chromiumAvailable())('the UI when the server goes away mid-sess
     const banner = page.locator('[data-testid=connection]')
     await expect.poll(() => banner.getAttribute('data-state')).toBe('lost')
     expect(await banner.textContent()).toMatch(/lost/i)
+    // the server is what went down: the banner must not promise that it records on
+    expect(await banner.textContent()).not.toMatch(/recording continues/i)
 
     app.server = await startServer(app.sessions, app.server.port)
     await expect.poll(() => banner.count(), { timeout: 15_000 }).toBe(0)
