@@ -47,7 +47,7 @@ export class PulseDaemon {
     const deadline = Date.now() + timeoutMs
     while (!pulse.answers()) {
       if (exited !== undefined || Date.now() > deadline) {
-        pulse.stop()
+        await pulse.stop()
         const why = exited ?? `no answer in ${timeoutMs / 1000} s`
         throw new Error(`test PulseAudio daemon ${why}: ${lastLines(log)}`)
       }
@@ -66,10 +66,14 @@ export class PulseDaemon {
     }
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.previousServer === undefined) delete process.env['PULSE_SERVER']
     else process.env['PULSE_SERVER'] = this.previousServer
-    this.daemon.kill()
+    if (this.daemon.exitCode === null && this.daemon.signalCode === null && this.daemon.pid !== undefined) {
+      const exited = new Promise((resolve) => this.daemon.once('exit', resolve))
+      this.daemon.kill()
+      await exited // it writes in its runtime dir as it exits
+    }
     rmSync(this.dir, { recursive: true, force: true })
   }
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -35,13 +35,16 @@ describe('PulseDaemon beside a PulseAudio daemon already running', () => {
       }
     }
   }, 30_000)
-  afterEach(() => {
-    pulse?.stop()
+  afterEach(async () => {
+    await pulse?.stop()
     pulse = undefined
     other.kill('SIGCONT')
   })
-  afterAll(() => {
+  afterAll(async () => {
+    const exited = new Promise((resolve) => other.once('exit', resolve))
     other.kill()
+    await exited
+    rmSync(defaultDir, { recursive: true, force: true })
     if (savedRuntimeDir === undefined) delete process.env['XDG_RUNTIME_DIR']
     else process.env['XDG_RUNTIME_DIR'] = savedRuntimeDir
   })
@@ -74,7 +77,7 @@ describe('PulseDaemon beside a PulseAudio daemon already running', () => {
     const before = process.env['PULSE_SERVER']
     pulse = await PulseDaemon.start()
     expect(process.env['PULSE_SERVER']).toBe(pulse.server)
-    pulse.stop()
+    await pulse.stop()
     pulse = undefined
     expect(process.env['PULSE_SERVER']).toBe(before)
   })
