@@ -1,5 +1,6 @@
 import { CLASSES, type ClassName } from '../api/classes'
 import type { PatientRule, SiteFusion } from '../api/model-card'
+import { calibrate, uncalibrateRecording } from './calibration'
 
 export type Probabilities = Record<ClassName, number>
 
@@ -22,7 +23,16 @@ export function argmax(values: ArrayLike<number>): number {
   return best
 }
 
-export const verdictOf = (p: ArrayLike<number>): ClassName => CLASSES[argmax(p)]!
+/**
+ * The one place verdicts are made. A probability that is not finite (NaN from a NaN input, Inf) is a bug upstream:
+ * the argmax of NaNs is index 0, "normal", so it is refused here rather than shown.
+ */
+export function verdictOf(p: ArrayLike<number>): ClassName {
+  if (!Array.prototype.every.call(p, Number.isFinite)) {
+    throw new Error(`no verdict from probabilities that are not finite: [${Array.from(p).join(', ')}]`)
+  }
+  return CLASSES[argmax(p)]!
+}
 
 /** Mean of probability vectors (the card's recording_rule "mean" over windows, and the "mean" aggregation). */
 export function meanProbabilities(rows: ArrayLike<number>[]): number[] {
@@ -63,11 +73,21 @@ function applyFusion(rows: ArrayLike<number>[], fusion: SiteFusion): number[] {
 }
 
 /**
- * A patient's (or a session's, several sites) probabilities from its recordings', by the model card's rule, as
- * training/phonoscope_training/aggregation.py: "mean" = mean of the recordings' probabilities; "max_murmur" = those
+ * A patient's (or a session's, several sites) probabilities from its recordings' calibrated probabilities (as
+ * classifyFeatures gives them), by the model card's rule, as training/phonoscope_training/aggregation.py: the rule
+ * takes the recordings' probabilities on the model's scale (what it was fitted on) and its output is scaled by the
+ * card's patient temperature (calibration.ts). "mean" = mean of the recordings' probabilities; "max_murmur" = those
  * of the recording with the lowest p(normal); "fusion" = the card's learned site fusion.
  */
-export function aggregateRecordings(rows: ArrayLike<number>[], rule: PatientRule): Aggregated {
+export function aggregateRecordings(calibrated: ArrayLike<number>[], rule: PatientRule): Aggregated {
+  const { probabilities, chosen } = applyRule(
+    calibrated.map((p) => uncalibrateRecording(p, rule)),
+    rule,
+  )
+  return { probabilities: calibrate(probabilities, rule, 'patient'), ...(chosen !== undefined ? { chosen } : {}) }
+}
+
+function applyRule(rows: ArrayLike<number>[], rule: PatientRule): Aggregated {
   if (rows.length === 0) throw new RangeError('no recordings to aggregate')
   switch (rule.aggregation) {
     case 'mean':

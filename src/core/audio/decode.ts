@@ -24,7 +24,9 @@ const KNOWN_UNSUPPORTED: [string, string][] = [
  */
 export async function openAudio(path: string): Promise<MonoAudioStream> {
   const size = await fileSize(path)
-  const file = await open(path, 'r')
+  const file = await open(path, 'r').catch((error: unknown) => {
+    throw fileProblem(path, error)
+  })
   try {
     const magic = Buffer.alloc(12)
     const { bytesRead } = await file.read(magic, 0, 12, 0)
@@ -43,19 +45,33 @@ export async function openAudio(path: string): Promise<MonoAudioStream> {
   }
 }
 
+/** What the system said when a file could not be looked at or opened, for the user (anything else is internal). */
+const ERRNO_PROBLEMS: Record<string, string> = {
+  ENOENT: 'file not found',
+  ENOTDIR: 'file not found (a folder in the path is a file)',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'file name too long',
+}
+
+function fileProblem(path: string, error: unknown): unknown {
+  const problem = ERRNO_PROBLEMS[(error as NodeJS.ErrnoException).code ?? '']
+  return problem ? new InputError(path, problem) : error
+}
+
+/**
+ * The size of a regular file. Anything else is refused before it is opened: a FIFO would block the open, and
+ * devices (/dev/zero) report size 0 yet never end.
+ */
 async function fileSize(path: string): Promise<number> {
-  try {
-    const info = await stat(path)
-    if (info.isDirectory()) throw new InputError(path, 'is a directory, not an audio file')
-    if (info.size === 0) throw new InputError(path, 'empty file')
-    return info.size
-  } catch (error) {
-    if (error instanceof InputError) throw error
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new InputError(path, 'file not found')
-    if (code === 'EACCES') throw new InputError(path, 'permission denied')
-    throw error
-  }
+  const info = await stat(path).catch((error: unknown) => {
+    throw fileProblem(path, error)
+  })
+  if (info.isDirectory()) throw new InputError(path, 'is a directory, not an audio file')
+  if (!info.isFile()) throw new InputError(path, 'not a regular file')
+  if (info.size === 0) throw new InputError(path, 'empty file')
+  return info.size
 }
 
 /** What a file's header says (rate, channels, length), without decoding it. */

@@ -34,6 +34,20 @@ for (let i = 0; i < 256; i++) {
   CRC16[i] = c16
 }
 
+/** The frame header's CRC-8 (polynomial 0x07) of bytes[start, end). */
+export function crc8(bytes: Uint8Array, start: number, end: number): number {
+  let crc = 0
+  for (let i = start; i < end; i++) crc = CRC8[crc ^ bytes[i]!]!
+  return crc
+}
+
+/** The frame's CRC-16 (polynomial 0x8005) of bytes[start, end). */
+export function crc16(bytes: Uint8Array, start: number, end: number): number {
+  let crc = 0
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[(crc >> 8) ^ bytes[i]!]!
+  return crc
+}
+
 /** Big-endian bit reader over bytes[start, end); past `end` it throws NEED_MORE. */
 class BitReader {
   pos: number
@@ -144,10 +158,7 @@ export function decodeFrame(
   else if (rateCode === 13 || rateCode === 14) r.read(16)
   else if (rateCode === 15) throw new FlacFormatError('invalid sample rate code')
   const headerEnd = r.pos
-  const crc8 = r.read(8)
-  let crc = 0
-  for (let i = start; i < headerEnd; i++) crc = CRC8[crc ^ bytes[i]!]!
-  if (crc !== crc8) throw new FlacFormatError('frame header CRC mismatch')
+  if (r.read(8) !== crc8(bytes, start, headerEnd)) throw new FlacFormatError('frame header CRC mismatch')
   if (blockSize > Math.max(info.maxBlockSize, 16)) throw new FlacFormatError(`block of ${blockSize} samples`)
 
   let bitsPerSample = SAMPLE_SIZES[sizeCode]!
@@ -168,10 +179,7 @@ export function decodeFrame(
 
   r.alignToByte()
   const frameEnd = r.pos
-  const crc16 = r.read(16)
-  crc = 0
-  for (let i = start; i < frameEnd; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[(crc >> 8) ^ bytes[i]!]!
-  if (crc !== crc16) throw new FlacFormatError('frame CRC mismatch')
+  if (r.read(16) !== crc16(bytes, start, frameEnd)) throw new FlacFormatError('frame CRC mismatch')
   return { channels, blockSize, bitsPerSample, length: r.pos - start }
 }
 

@@ -6,6 +6,11 @@ import { decodeFrame, FlacFormatError, NEED_MORE, type Frame, type StreamInfo } 
 import type { AudioInfo, MonoAudioStream, Samples } from './types'
 
 const READ_BLOCK = 1 << 18
+/**
+ * The most samples one yielded chunk holds (plus one frame). Without it a read block's frames became one chunk, and
+ * highly compressed audio (silence, constant frames: a few bytes per 65535 samples) turned 256 KB into gigabytes.
+ */
+export const MAX_CHUNK_FRAMES = 1 << 16
 const LITTLE_ENDIAN = endianness() === 'LE'
 const STREAMINFO_BYTES = 34
 
@@ -162,11 +167,14 @@ async function* monoChunks(file: FileHandle, path: string, size: number, head: H
         }
         sink.add(frame)
         start += frame.length
+        if (sink.length >= MAX_CHUNK_FRAMES) {
+          decoded += sink.length
+          yield sink.take()
+        }
       }
       if (sink.length > 0) {
-        const mono = sink.take()
-        decoded += mono.length
-        yield mono
+        decoded += sink.length
+        yield sink.take()
       }
       if (position >= size) break
       // keep the unfinished frame, read the next block after it

@@ -1,4 +1,5 @@
 import libsamplerate from '@alexanderolsen/libsamplerate-js'
+import { InputError } from '../errors'
 import type { Samples } from './types'
 
 /**
@@ -8,6 +9,31 @@ import type { Samples } from './types'
  */
 const CONVERTER = libsamplerate.ConverterType.SRC_SINC_MEDIUM_QUALITY
 const FLUSH_BLOCK = 1024
+/** libsamplerate-js refuses rates above this (a check of its own: the converter only sees their ratio) */
+const LIBRARY_MAX_RATE = 192000
+/** libsamplerate's widest conversion, either way */
+const MAX_RATIO = 256
+/**
+ * Samples libsamplerate-js's WebAssembly buffers hold. A longer call goes to its own splitting, which cuts at
+ * rate / 10 samples: a fractional offset (11025 Hz) throws a RangeError, so calls are kept below this instead.
+ */
+const LIBRARY_BUFFER = 1008000
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b))
+
+/**
+ * The converter's rates: the pair reduced by their common divisor, which keeps their ratio (all libsamplerate uses)
+ * exact while bringing 352.8 and 384 kHz within the library's range. Rates it cannot convert are the file's problem.
+ */
+function converterRates(inputRate: number, outputRate: number): [number, number] {
+  const divisor = gcd(inputRate, outputRate)
+  const [input, output] = [inputRate / divisor, outputRate / divisor]
+  const ratio = outputRate / inputRate
+  if (ratio > MAX_RATIO || ratio < 1 / MAX_RATIO || input > LIBRARY_MAX_RATE || output > LIBRARY_MAX_RATE) {
+    throw new InputError(`sample rate ${inputRate} Hz`, `cannot be resampled to ${outputRate} Hz`)
+  }
+  return [input, output]
+}
 
 /**
  * Resamples a stream of mono chunks. The output has ceil(n * out / in) samples, like librosa.resample: the converter's
@@ -19,16 +45,22 @@ export async function* resampleStream(
   outputRate: number,
 ): AsyncGenerator<Samples> {
   if (inputRate === outputRate) return yield* chunks
-  const converter = await libsamplerate.create(1, inputRate, outputRate, { converterType: CONVERTER })
+  const [input, output] = converterRates(inputRate, outputRate)
+  const converter = await libsamplerate.create(1, input, output, { converterType: CONVERTER })
+  // the most input one call may take, so that neither its input nor its output outgrows the library's buffers
+  const piece = Math.floor(LIBRARY_BUFFER / Math.max(1, output / input)) - 1
   try {
     let consumed = 0
     let produced = 0
     for await (const chunk of chunks) {
       consumed += chunk.length
       // the converter works in float32
-      const out = converter.full(chunk instanceof Float32Array ? chunk : Float32Array.from(chunk))
-      produced += out.length
-      if (out.length > 0) yield out
+      const samples = chunk instanceof Float32Array ? chunk : Float32Array.from(chunk)
+      for (let at = 0; at < samples.length; at += piece) {
+        const out = converter.full(samples.subarray(at, at + piece))
+        produced += out.length
+        if (out.length > 0) yield out
+      }
     }
     const expected = Math.ceil((consumed * outputRate) / inputRate)
     const silence = new Float32Array(FLUSH_BLOCK)
