@@ -182,6 +182,7 @@ export function registerClassify(program: Command): void {
           const { client, info } = await startInference(options)
           const results: RecordingResult[] = []
           let badInput = false
+          let internalError = false
           try {
             for (const file of files) {
               try {
@@ -192,9 +193,13 @@ export function registerClassify(program: Command): void {
                   writeAttention(attentionTarget(options.attention, file, files.length > 1), features, result)
                 if (!options.json) printTable(result)
               } catch (error) {
-                if (!isInputError(error) || files.length === 1) throw error
-                badInput = true
-                process.stderr.write(`phonoscope: ${error.message}\n`)
+                if (files.length === 1) throw error
+                // one file's problem, even an internal error, is reported and the others are still classified
+                if (isInputError(error)) badInput = true
+                else internalError = true
+                const message = error instanceof Error ? error.message.split('\n', 1)[0] : String(error)
+                const what = isInputError(error) ? '' : `internal error: ${file}: `
+                process.stderr.write(`phonoscope: ${what}${message}\n`)
               }
             }
           } finally {
@@ -221,7 +226,8 @@ export function registerClassify(program: Command): void {
               `model ${info.name} ${info.version}, provider ${info.provider}. Decision support, not a diagnosis.`,
             )
           }
-          if (badInput) process.exitCode = EXIT.badInput
+          if (internalError) process.exitCode = EXIT.internal
+          else if (badInput) process.exitCode = EXIT.badInput
         }),
     )
 }
