@@ -1,15 +1,17 @@
 import type { Command } from 'commander'
-import { SITES, type SessionInfo, type Site, type SourceSpec } from '../../core/api/app'
+import { SITES, type SessionInfo, type Site, type SiteStatus, type SourceSpec } from '../../core/api/app'
 import { CLASS_LABELS } from '../../core/api/classes'
 import { InputError } from '../../core/errors'
 import { listCaptureDevices } from '../../core/live/sox-source'
 import { defaultSessionsDir, SessionStore } from '../../core/sessions/store'
-import { runCommand } from '../run'
+import { EXIT, runCommand } from '../run'
 import { startService, type SessionCliOptions } from './serve'
 
 interface RecordOptions extends SessionCliOptions {
   device?: string
   file?: string
+  speed?: string
+  session?: string
   seconds?: string
   site: string
   out?: string
@@ -24,6 +26,8 @@ export function registerRecord(program: Command): void {
     .description('record one site headless into a session, with live verdict lines')
     .option('--device <name>', 'capture device (see `phonoscope devices`); "default" for the system input')
     .option('--file <path>', 'replay a recording at real time instead of capturing (demo, tests)')
+    .option('--speed <x>', 'replay speed of --file: 1 real time, 0 as fast as it decodes (default 1)')
+    .option('--session <id>', 'record the site into this running session (its own source) instead of a new one')
     .option('--seconds <n>', 'stop after this many seconds (default: until Ctrl-C, or the end of --file)')
     .option('--site <site>', `auscultation site: ${SITES.join(', ')}`, 'AV')
     .option('--patient <text>', 'patient label stored with the session', '')
@@ -47,14 +51,12 @@ export function registerRecord(program: Command): void {
 
   program
     .command('sessions')
-    .description('list recorded sessions (interrupted ones are repaired first)')
+    .description('list recorded sessions, read-only (one whose recorder is gone shows as interrupted)')
     .option('--dir <dir>', 'sessions folder (default ~/.phonoscope/sessions)')
     .option('--json', 'print JSON')
     .action((options: { dir?: string; json?: boolean }) =>
       runCommand(async () => {
-        const store = new SessionStore(options.dir ?? defaultSessionsDir())
-        await store.recover()
-        const sessions = await store.list()
+        const sessions = await new SessionStore(options.dir ?? defaultSessionsDir()).list()
         if (options.json) return void console.log(JSON.stringify(sessions, null, 1))
         for (const s of sessions) console.log(describeSession(s))
       }),
@@ -64,12 +66,19 @@ export function registerRecord(program: Command): void {
 async function record(options: RecordOptions): Promise<void> {
   const site = options.site.toUpperCase() as Site
   if (!SITES.includes(site)) throw new InputError('--site', `must be one of ${SITES.join(', ')}`)
-  if (!options.device === !options.file) throw new InputError('record', 'give exactly one of --device or --file')
+  if (options.session !== undefined && (options.device || options.file))
+    throw new InputError('--session', "records from the session's own source: drop --device and --file")
+  if (options.session === undefined && !options.device === !options.file)
+    throw new InputError('record', 'give exactly one of --device or --file')
+  const speed = options.speed === undefined ? undefined : Number(options.speed)
+  if (speed !== undefined && !options.file) throw new InputError('--speed', 'only applies to --file')
+  if (speed !== undefined && !(speed >= 0 && speed <= 64))
+    throw new InputError('--speed', `must be between 0 and 64, not "${options.speed}"`)
   const seconds = options.seconds === undefined ? undefined : Number(options.seconds)
   if (seconds !== undefined && !(seconds > 0))
     throw new InputError('--seconds', `must be positive, not "${options.seconds}"`)
   const source: SourceSpec = options.file
-    ? { kind: 'file', path: options.file }
+    ? { kind: 'file', path: options.file, ...(speed !== undefined && { speed }) }
     : { kind: 'device', device: options.device! }
 
   const { client, service } = await startService({ ...options, sessions: options.out })
@@ -84,18 +93,25 @@ async function record(options: RecordOptions): Promise<void> {
     )
     service.on('device', (d) => process.stderr.write(`phonoscope: ${d.message}\n`))
     service.on('error', (e) => process.stderr.write(`phonoscope: ${e.message}\n`))
-    const session = await service.call('session.start', { patient: options.patient ?? '', source })
+    const session = options.session
+      ? await service.call('session.get', { session: options.session })
+      : await service.call('session.start', { patient: options.patient ?? '', source })
     process.stderr.write(`phonoscope: session ${session.id}, site ${site}, recording to ${service.store.dir}\n`)
-    const finished = new Promise<void>((resolve) => {
+    // resolves with the site's status once it ended by itself (done, or interrupted by a failure the error event told)
+    const finished = new Promise<SiteStatus | undefined>((resolve) => {
       service.on('session', (s) => {
-        if (s.id === session.id && s.sites.find((r) => r.site === site)?.status === 'done') resolve()
+        const status = s.id === session.id ? s.sites.find((r) => r.site === site)?.status : undefined
+        if (status === 'done' || status === 'interrupted') resolve(status)
       })
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
-      if (seconds !== undefined) setTimeout(resolve, seconds * 1000)
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(undefined))
+      if (seconds !== undefined) setTimeout(() => resolve(undefined), seconds * 1000)
     })
     await service.call('site.start', { session: session.id, site })
-    await finished
-    const final = await service.call('session.stop', { session: session.id })
+    if ((await finished) === 'interrupted') return void (process.exitCode = EXIT.badInput)
+    // a session joined with --session stays open for the others recording it
+    const final = options.session
+      ? await service.call('site.stop', { session: session.id })
+      : await service.call('session.stop', { session: session.id })
     console.log(describeSession(final))
   } finally {
     await service.close()

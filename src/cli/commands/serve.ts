@@ -20,7 +20,11 @@ export async function startService(options: SessionCliOptions, fileRoots?: strin
   const { client, info } = await startInference(options)
   const store = new SessionStore(options.sessions ?? defaultSessionsDir())
   const recovered = await store.recover()
-  for (const id of recovered) process.stderr.write(`phonoscope: session ${id} was interrupted; its audio is kept\n`)
+  for (const id of recovered) {
+    process.stderr.write(
+      `phonoscope: session ${id}: a recording whose process is gone is marked interrupted; its audio is kept\n`,
+    )
+  }
   const runtime = { inferer: client, card: info.card, name: info.name, sha256: info.sha256, provider: info.provider }
   const hopS = options.hop === undefined ? undefined : Number(options.hop)
   if (hopS !== undefined && !(hopS > 0))

@@ -5,7 +5,8 @@ const HEADER_BYTES = 44
 
 /**
  * Writes mono 16-bit PCM WAV as samples arrive. The header's sizes are rewritten on every flush, so the file on
- * disk is a valid WAV of everything flushed so far (what the crash-safe recorder relies on).
+ * disk is a valid WAV of everything flushed so far (what the crash-safe recorder relies on). Rewriting the header
+ * and truncating need no new space, so a writer stopped by a full disk still closes a valid file of what it kept.
  */
 export class WavWriter {
   private frames = 0
@@ -30,8 +31,16 @@ export class WavWriter {
     for (let i = 0; i < samples.length; i++) {
       pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32768))), i * 2)
     }
-    await this.file.write(pcm, 0, pcm.length, HEADER_BYTES + this.frames * 2)
-    this.frames += samples.length
+    // a short write (the disk filling up) keeps what it wrote; the next write then fails
+    let written = 0
+    try {
+      while (written < pcm.length) {
+        const at = HEADER_BYTES + this.frames * 2 + written
+        written += (await this.file.write(pcm, written, pcm.length - written, at)).bytesWritten
+      }
+    } finally {
+      this.frames += Math.floor(written / 2)
+    }
   }
 
   /** Makes everything appended so far durable and readable: header sizes updated, then fsync. */
@@ -40,7 +49,9 @@ export class WavWriter {
     await this.file.sync()
   }
 
+  /** Ends the file at its last whole sample (a failed write may have left half of one) and makes it durable. */
   async close(): Promise<void> {
+    await this.file.truncate(HEADER_BYTES + this.frames * 2)
     await this.flush()
     await this.file.close()
   }

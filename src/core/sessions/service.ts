@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { join, resolve, sep } from 'node:path'
+import { basename, join, resolve, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   SITES,
@@ -23,7 +23,7 @@ import { aggregateRecordings, toRecord, verdictOf } from '../analysis/aggregate'
 import { recordingFeatures } from '../analysis/recording'
 import { resampleStream } from '../audio/resample'
 import type { Samples } from '../audio/types'
-import { WavWriter } from '../audio/wav-writer'
+import type { WavWriter } from '../audio/wav-writer'
 import { computeFeatures } from '../dsp/features'
 import { InputError } from '../errors'
 import { LiveAnalyzer } from '../live/analyzer'
@@ -33,7 +33,7 @@ import { DeviceLostError, levelOf, type AudioSource } from '../live/source'
 import { listCaptureDevices, soxSource } from '../live/sox-source'
 import type { ModelCard } from '../api/model-card'
 import { appRoot } from '../paths'
-import { newSessionId, SessionStore } from './store'
+import { DiskFullError, isDiskFull, newSessionId, SessionStore } from './store'
 
 /** The model the service runs, whichever host carries it. */
 export interface ModelRuntime {
@@ -56,6 +56,8 @@ interface ActiveSite {
   source: AudioSource
   analyzer: LiveAnalyzer
   writer: WavWriter
+  /** gives up this process's claim on the site (store.claimSite) */
+  release: () => Promise<void>
   windows: WindowVerdict[]
   done: Promise<void>
   stopping: boolean
@@ -153,21 +155,22 @@ export class SessionService implements PhonoscopeApi {
       dropped_windows: 0,
       hop_s: hopS ?? this.defaultHopS,
     }
-    await this.store.save(info)
+    await this.store.create(info)
     return this.changed(info)
   }
 
   private async startSite(id: string, site: Site): Promise<SessionInfo> {
     if (this.active.has(id)) await this.stopSite(id)
-    const info = (await this.store.get(id)) as SessionInfo & { hop_s?: number }
-    if (info.status !== 'recording') throw new InputError(`session ${id}`, `is ${info.status}, not recording`)
-    const source = await this.openSource(id, info.source)
-    const writer = await WavWriter.create(this.store.sitePath(id, site), source.sampleRate)
-    const record = siteOf(info, site)
-    Object.assign(record, { status: 'recording', duration_s: 0, sample_rate: source.sampleRate, windows: [] })
-    delete record.probabilities
-    delete record.verdict
-    await this.store.save(info)
+    // the session may be shared with other processes: the site is claimed before its WAV is touched
+    const release = await this.store.claimSite(id, site)
+    let started: { info: SessionInfo & { hop_s?: number }; source: AudioSource; writer: WavWriter }
+    try {
+      started = await this.openSite(id, site)
+    } catch (error) {
+      await release()
+      throw error
+    }
+    const { info, source, writer } = started
     const hopFrames = Math.max(1, Math.round(((info.hop_s ?? this.defaultHopS) * 4000) / 128))
     const windows: WindowVerdict[] = []
     const analyzer = new LiveAnalyzer(
@@ -198,16 +201,42 @@ export class SessionService implements PhonoscopeApi {
       source,
       analyzer,
       writer,
+      release,
       windows,
       done: Promise.resolve(),
       stopping: false,
       outage: false,
     }
-    active.done = this.capture(id, active).catch((error: unknown) =>
-      this.emit('error', { message: error instanceof Error ? error.message : String(error) }),
-    )
+    active.done = this.capture(id, active)
+      .catch((error: unknown) => this.interruptSite(id, active, error))
+      .catch((error: unknown) => this.emit('error', { message: errorText(error) }))
     this.active.set(id, active)
     return this.changed(info)
+  }
+
+  /** The claimed site's source and WAV, and the session with the site marked recording. */
+  private async openSite(id: string, site: Site) {
+    const recording = (info: SessionInfo): void => {
+      if (info.status !== 'recording') throw new InputError(`session ${id}`, `is ${info.status}, not recording`)
+    }
+    const current = await this.store.get(id)
+    recording(current) // before anything is opened or overwritten
+    await this.store.hold(id)
+    const source = await this.openSource(id, current.source)
+    try {
+      const writer = await this.store.openWav(id, site, source.sampleRate)
+      const info = await this.store.update(id, (info) => {
+        recording(info)
+        const record = siteOf(info, site)
+        Object.assign(record, { status: 'recording', duration_s: 0, sample_rate: source.sampleRate, windows: [] })
+        delete record.probabilities
+        delete record.verdict
+      })
+      return { info: info as SessionInfo & { hop_s?: number }, source, writer }
+    } catch (error) {
+      source.stop()
+      throw error
+    }
   }
 
   /**
@@ -237,12 +266,40 @@ export class SessionService implements PhonoscopeApi {
           active.source = soxSource((active.spec as { device: string }).device, active.source.sampleRate)
         }
       }
+      await active.analyzer.settle()
     } finally {
       clearInterval(flusher)
+      await active.writer.close() // also when a write failed: what reached the disk is a valid WAV
     }
-    await active.analyzer.settle()
-    await active.writer.close()
     if (!active.stopping) await this.finishSite(id) // the file ended by itself
+  }
+
+  /**
+   * A capture that failed (the disk full, a source that broke) stops the site at once: what reached the disk is
+   * kept and the site is marked interrupted. The message names the folder and what was kept.
+   */
+  private async interruptSite(id: string, active: ActiveSite, error: unknown): Promise<void> {
+    this.active.delete(id)
+    this.browserSources.delete(id)
+    active.source.stop()
+    const kept = active.writer.framesWritten / active.writer.sampleRate
+    const cause = isDiskFull(error) ? 'the disk is full' : errorText(error)
+    const wav = basename(this.store.sitePath(id, active.site))
+    this.emit('error', {
+      message: `${this.store.folder(id)}: ${cause}; site ${active.site} stopped, its first ${kept.toFixed(1)} s are kept in ${wav}`,
+    })
+    try {
+      await this.store.update(id, (info) => {
+        Object.assign(siteOf(info, active.site), { status: 'interrupted', duration_s: kept, windows: active.windows })
+        info.dropped_windows += active.analyzer.dropped
+      })
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error
+      // session.json cannot be rewritten: with the claim released below, the site reads as interrupted anyway
+    } finally {
+      await active.release()
+    }
+    this.changed(await this.store.get(id))
   }
 
   /** Every chunk as it arrives: level meter, waveform, and the lossless copy on disk. */
@@ -298,39 +355,45 @@ export class SessionService implements PhonoscopeApi {
     if (!active) return this.store.get(id)
     this.active.delete(id)
     this.browserSources.delete(id)
-    const info = await this.store.get(id)
-    const record = siteOf(info, active.site)
-    record.windows = active.windows
-    record.duration_s = active.writer.framesWritten / active.writer.sampleRate
-    record.status = 'done'
-    info.dropped_windows += active.analyzer.dropped
-    if (active.writer.framesWritten > 0) {
-      const features = await recordingFeatures(this.store.sitePath(id, active.site), this.model.card.frontend)
-      if (features.frames >= 1) {
-        const result = await classifyFeatures(features, this.model.card, this.model.inferer)
-        record.probabilities = result.probabilities
-        record.verdict = result.verdict
+    try {
+      const record: Partial<SiteRecord> = {
+        windows: active.windows,
+        duration_s: active.writer.framesWritten / active.writer.sampleRate,
+        status: 'done',
       }
+      if (active.writer.framesWritten > 0) {
+        const features = await recordingFeatures(this.store.sitePath(id, active.site), this.model.card.frontend)
+        if (features.frames >= 1) {
+          const { probabilities, verdict } = await classifyFeatures(features, this.model.card, this.model.inferer)
+          Object.assign(record, { probabilities, verdict })
+        }
+      }
+      // only this site changes: other processes may be recording the session's other sites
+      const info = await this.store.update(id, (info) => {
+        Object.assign(siteOf(info, active.site), record)
+        info.dropped_windows += active.analyzer.dropped
+        this.updateSessionVerdict(info)
+      })
+      return this.changed(info)
+    } finally {
+      await active.release() // after the save, so that no reader ever sees the site recording without a writer
     }
-    this.updateSessionVerdict(info)
-    await this.store.save(info)
-    return this.changed(info)
   }
 
   private async skipSite(id: string, site: Site): Promise<SessionInfo> {
     if (this.active.get(id)?.site === site) await this.stopSite(id)
-    const info = await this.store.get(id)
-    Object.assign(siteOf(info, site), { status: 'skipped', windows: [], duration_s: 0 })
-    this.updateSessionVerdict(info)
-    await this.store.save(info)
+    const info = await this.store.update(id, (info) => {
+      Object.assign(siteOf(info, site), { status: 'skipped', windows: [], duration_s: 0 })
+      this.updateSessionVerdict(info)
+    })
     return this.changed(info)
   }
 
   private async stopSession(id: string): Promise<SessionInfo> {
     await this.stopSite(id)
-    const info = await this.store.get(id)
-    info.status = 'complete'
-    await this.store.save(info)
+    // sites other processes are recording finish normally; the session takes no new ones
+    const info = await this.store.update(id, (info) => void (info.status = 'complete'))
+    await this.store.letGo(id)
     return this.changed(info)
   }
 
@@ -358,7 +421,10 @@ export class SessionService implements PhonoscopeApi {
   /** Stops every capture (shutdown): what was recorded is closed properly and classified. */
   async close(): Promise<void> {
     await Promise.all([...this.active.keys()].map((id) => this.stopSite(id)))
+    await this.store.letGoAll()
   }
 }
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 const siteOf = (info: SessionInfo, site: Site): SiteRecord => info.sites.find((s) => s.site === site)!

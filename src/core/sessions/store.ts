@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import type { SessionInfo, Site } from '../api/app'
+import { SESSION_ID, SITES, type SessionInfo, type Site } from '../api/app'
+import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
+import { isAlive, ownerOf, self, tryLock, unlock, withLock } from './owner-lock'
 
 const WAV_HEADER_BYTES = 44
-const SESSION_ID = /^[0-9]{8}-[0-9]{6}-[a-z0-9]{4}$/
 
 /** Where sessions are kept: PHONOSCOPE_HOME/sessions, default ~/.phonoscope/sessions. */
 export const defaultSessionsDir = (): string =>
@@ -17,79 +19,278 @@ export function newSessionId(now = new Date()): string {
   return `${stamp}-${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`
 }
 
+/** The disk (or the user's quota) is full. */
+export const isDiskFull = (error: unknown): boolean =>
+  ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException | undefined)?.code ?? '')
+
+/** A write refused for lack of space, as an error the user can act on: it names the folder that is full. */
+export class DiskFullError extends InputError {
+  constructor(folder: string) {
+    super(folder, 'the disk is full')
+  }
+}
+
+async function savingTo<T>(folder: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action()
+  } catch (error) {
+    throw isDiskFull(error) ? new DiskFullError(folder) : error
+  }
+}
+
+/** Which of a session's owners (lock files) still run. */
+interface Owners {
+  /** sites whose writer runs */
+  sites: Set<string>
+  /** whether any process holds the session open (a holder or a site's writer) */
+  held: boolean
+  /** lock files whose owner is gone */
+  stale: string[]
+}
+
+const SESSION_LOCK = 'session.lock'
+const HOLDER = /^held-[0-9a-f]+\.lock$/
+const siteLock = (site: string): string => `${site}.lock`
+
 /**
- * Sessions on disk: <dir>/<id>/session.json (rewritten atomically on every change) and <dir>/<id>/<site>.wav (the
- * site's sound, 16-bit PCM, appended as it arrives). Ids are checked against a strict pattern, so a request can
- * never name a path outside the sessions folder.
+ * Sessions on disk: <dir>/<id>/session.json and <dir>/<id>/<site>.wav (the site's sound, 16-bit PCM, appended as it
+ * arrives). Ids are checked against a strict pattern, so a request can never name a path outside the sessions folder.
+ *
+ * Several processes (recorders, servers, the app) may share one store, so ownership is part of the store's contract:
+ * a process holds the sessions it has open (held-*.lock), a site's writer holds <site>.lock (one writer per site,
+ * across processes), and session.json changes only by read-modify-write under session.lock, each writer changing
+ * only its own site, so no update is lost. A lock names its process (owner-lock.ts); one whose process is gone is
+ * stale. What a session is, as read, accounts for stale owners without writing anything (listing must work on a full
+ * disk and never disturb a live recording); recover() makes it so on disk.
  */
 export class SessionStore {
+  /** held-*.lock of each session this store holds open */
+  private readonly holds = new Map<string, string>()
+
   constructor(readonly dir: string) {}
 
   /**
-   * Run at start-up: a session still marked as recording was cut off (crash, kill, power). Its WAVs are repaired to
-   * cover every byte that reached the disk, and it is marked interrupted, never dropped.
+   * Run at start-up: a site still marked as recording whose writer is gone was cut off (crash, kill, power). Its WAV
+   * is repaired to cover every byte that reached the disk and it is marked interrupted, never dropped; so is a
+   * session that no running process holds. Sessions with a live owner are left alone. Returns the sessions repaired.
    */
   async recover(): Promise<string[]> {
-    await mkdir(this.dir, { recursive: true })
+    await savingTo(this.dir, () => mkdir(this.dir, { recursive: true }))
     const repaired: string[] = []
-    for (const info of await this.list()) {
-      if (info.status !== 'recording') continue
-      for (const site of info.sites) {
-        if (site.status === 'recording') site.status = 'interrupted'
-        const wav = this.sitePath(info.id, site.site)
-        if (existsSync(wav)) {
-          const { frames, sampleRate } = await repairWav(wav)
-          site.duration_s = frames / sampleRate
-        }
-      }
-      info.status = 'interrupted'
-      await this.save(info)
-      repaired.push(info.id)
+    for (const id of await this.ids()) {
+      if (!(await this.inspect(id).catch(() => undefined))?.orphaned) continue
+      const folder = this.folder(id)
+      const changed = await savingTo(folder, () =>
+        withLock(join(folder, SESSION_LOCK), async () => {
+          const info = await this.read(id)
+          const owners = await ownersOf(folder)
+          if (!(await this.settle(info, owners, repairWav))) return false
+          await this.write(info)
+          await Promise.all(owners.stale.map((path) => unlink(path).catch(() => undefined)))
+          return true
+        }),
+      )
+      if (changed) repaired.push(id)
     }
     return repaired
   }
 
-  async save(info: SessionInfo): Promise<void> {
-    const folder = this.folder(info.id)
-    await mkdir(folder, { recursive: true })
-    const tmp = join(folder, 'session.json.tmp')
-    await writeFile(tmp, JSON.stringify(info, null, 1))
-    await rename(tmp, join(folder, 'session.json'))
+  /** Saves a new session, held open by this process (see hold). */
+  async create(info: SessionInfo): Promise<void> {
+    await this.hold(info.id) // first: no other process's recover may see the session unheld
+    await savingTo(this.folder(info.id), () => this.write(info))
+  }
+
+  /** This process has the session open until letGo (or its end): no other process's recover interrupts it. */
+  async hold(id: string): Promise<void> {
+    if (this.holds.has(id)) return
+    const folder = this.folder(id)
+    const path = join(folder, `held-${randomBytes(6).toString('hex')}.lock`)
+    await savingTo(folder, async () => {
+      await mkdir(folder, { recursive: true })
+      await tryLock(path)
+    })
+    this.holds.set(id, path)
+  }
+
+  async letGo(id: string): Promise<void> {
+    const path = this.holds.get(id)
+    this.holds.delete(id)
+    if (path) await unlock(path)
+  }
+
+  /** Every session this store holds open (shutdown). */
+  async letGoAll(): Promise<void> {
+    await Promise.all([...this.holds.keys()].map((id) => this.letGo(id)))
+  }
+
+  /**
+   * Makes this process the site's only writer until the returned release is called. Refuses (InputError) while
+   * another running process records that site.
+   */
+  async claimSite(id: string, site: Site): Promise<() => Promise<void>> {
+    const folder = this.folder(id)
+    const path = join(folder, siteLock(site))
+    const owner = await savingTo(folder, () => tryLock(path))
+    if (owner) {
+      const where = owner.host === self().host ? '' : ` on ${owner.host}`
+      throw new InputError(`session ${id} site ${site}`, `is already being recorded by process ${owner.pid}${where}`)
+    }
+    return () => unlock(path)
+  }
+
+  /** A WAV writer for the site (the caller holds claimSite). */
+  openWav(id: string, site: Site, sampleRate: number): Promise<WavWriter> {
+    return savingTo(this.folder(id), () => WavWriter.create(this.sitePath(id, site), sampleRate))
+  }
+
+  /**
+   * Changes a session as one step across processes: `change` is applied to the session as it is on disk now, under
+   * its lock, and saved. Returns the saved session.
+   */
+  async update(id: string, change: (info: SessionInfo) => void): Promise<SessionInfo> {
+    const folder = this.folder(id)
+    return savingTo(folder, () =>
+      withLock(join(folder, SESSION_LOCK), async () => {
+        const info = await this.read(id)
+        change(info)
+        await this.write(info)
+        return info
+      }),
+    )
   }
 
   async list(): Promise<SessionInfo[]> {
-    if (!existsSync(this.dir)) return []
-    const ids = (await readdir(this.dir)).filter((id) => SESSION_ID.test(id)).sort()
-    const sessions = await Promise.all(ids.map((id) => this.get(id).catch(() => undefined)))
+    const sessions = await Promise.all((await this.ids()).map((id) => this.get(id).catch(() => undefined)))
     return sessions.filter((s): s is SessionInfo => s !== undefined)
   }
 
+  /** The session as it stands: a site or session whose owner is gone reads as interrupted (see recover). */
   async get(id: string): Promise<SessionInfo> {
-    try {
-      return JSON.parse(await readFile(join(this.folder(id), 'session.json'), 'utf8')) as SessionInfo
-    } catch (error) {
-      if (error instanceof InputError) throw error
-      throw new InputError(`session ${id}`, 'not found')
-    }
+    return (await this.inspect(id)).info
   }
 
   sitePath(id: string, site: Site): string {
     return join(this.folder(id), `${site}.wav`)
   }
 
-  private folder(id: string): string {
+  folder(id: string): string {
     if (!SESSION_ID.test(id)) throw new InputError(`session ${JSON.stringify(id).slice(0, 40)}`, 'not a session id')
     return join(this.dir, id)
   }
+
+  private async ids(): Promise<string[]> {
+    if (!existsSync(this.dir)) return []
+    return (await readdir(this.dir)).filter((id) => SESSION_ID.test(id)).sort()
+  }
+
+  /** The session with stale owners accounted for, and whether any were (`orphaned`), without writing. */
+  private async inspect(id: string): Promise<{ info: SessionInfo; orphaned: boolean }> {
+    for (;;) {
+      const text = await this.readText(id)
+      const info = JSON.parse(text) as SessionInfo
+      if (info.status !== 'recording' && !info.sites.some((s) => s.status === 'recording')) {
+        return { info, orphaned: false }
+      }
+      const owners = await ownersOf(this.folder(id))
+      // owners are judged against the session as it was while they were read: a writer that finished meanwhile
+      // (saved, then released its lock) must not read as gone
+      if ((await this.readText(id)) !== text) continue
+      return { info, orphaned: await this.settle(info, owners, framesOnDisk) }
+    }
+  }
+
+  /**
+   * Marks what stale owners left: sites recording without a writer are interrupted, their duration every whole
+   * sample on disk (`frames` reads or repairs the WAV); the session too when nobody holds it. Returns whether
+   * anything changed.
+   */
+  private async settle(
+    info: SessionInfo,
+    owners: Owners,
+    frames: (wav: string) => Promise<{ frames: number; sampleRate: number }>,
+  ): Promise<boolean> {
+    let changed = false
+    for (const site of info.sites) {
+      if (site.status !== 'recording' || owners.sites.has(site.site)) continue
+      const wav = this.sitePath(info.id, site.site)
+      if (existsSync(wav)) {
+        const kept = await frames(wav)
+        site.duration_s = kept.frames / kept.sampleRate
+      }
+      site.status = 'interrupted'
+      changed = true
+    }
+    if (info.status === 'recording' && !owners.held) {
+      info.status = 'interrupted'
+      changed = true
+    }
+    return changed
+  }
+
+  private async read(id: string): Promise<SessionInfo> {
+    return JSON.parse(await this.readText(id)) as SessionInfo
+  }
+
+  private async readText(id: string): Promise<string> {
+    try {
+      return await readFile(join(this.folder(id), 'session.json'), 'utf8')
+    } catch (error) {
+      if (error instanceof InputError) throw error
+      throw new InputError(`session ${id}`, 'not found')
+    }
+  }
+
+  /** session.json is replaced atomically; a write that fails (a full disk) leaves no temp file behind. */
+  private async write(info: SessionInfo): Promise<void> {
+    const folder = this.folder(info.id)
+    const tmp = join(folder, 'session.json.tmp')
+    try {
+      await writeFile(tmp, JSON.stringify(info, null, 1))
+      await rename(tmp, join(folder, 'session.json'))
+    } catch (error) {
+      await unlink(tmp).catch(() => undefined)
+      throw error
+    }
+  }
 }
+
+async function ownersOf(folder: string): Promise<Owners> {
+  const owners: Owners = { sites: new Set(), held: false, stale: [] }
+  const locks = (await readdir(folder)).filter((name) => HOLDER.test(name) || SITES.some((s) => name === siteLock(s)))
+  for (const name of locks) {
+    const path = join(folder, name)
+    const owner = await ownerOf(path)
+    if (!owner || !isAlive(owner)) {
+      owners.stale.push(path)
+      continue
+    }
+    owners.held = true
+    if (!HOLDER.test(name)) owners.sites.add(name.slice(0, -'.lock'.length))
+  }
+  return owners
+}
+
+/** What repairWav would make of a WAV, read without changing it. */
+async function framesOnDisk(path: string): Promise<{ frames: number; sampleRate: number }> {
+  const file = await open(path, 'r')
+  try {
+    const rate = Buffer.alloc(4)
+    await file.read(rate, 0, 4, 24)
+    return { frames: wholeFrames((await file.stat()).size), sampleRate: rate.readUInt32LE(0) }
+  } finally {
+    await file.close()
+  }
+}
+
+const wholeFrames = (size: number): number => Math.max(0, Math.floor((size - WAV_HEADER_BYTES) / 2))
 
 /**
  * Makes a 16-bit mono WAV whose writer was killed valid again: its header sizes are set to cover every whole sample
  * on disk (the writer rewrites them on each flush, so at most the last second's sizes are stale).
  */
 export async function repairWav(path: string): Promise<{ frames: number; sampleRate: number }> {
-  const size = (await stat(path)).size
-  const frames = Math.max(0, Math.floor((size - WAV_HEADER_BYTES) / 2))
+  const frames = wholeFrames((await stat(path)).size)
   const file = await open(path, 'r+')
   try {
     const rate = Buffer.alloc(4)
