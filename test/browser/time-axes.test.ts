@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { appUnderTest, callFromPage, chromiumAvailable, screenshot } from '../helpers/browser'
+import { accessibilityViolations, appUnderTest, callFromPage, chromiumAvailable, screenshot } from '../helpers/browser'
 import { wavBytes } from '../helpers/wav'
 
 // A recording the server may replay (PHONOSCOPE_DATA is one of its folders): 18 s of silence with a 250 Hz tone
@@ -103,11 +103,13 @@ describe.skipIf(!chromiumAvailable())('time axes in real units, and one exam at 
     await expect.poll(() => page.isVisible('[data-testid=exam-running]')).toBe(true)
     expect(await page.textContent('[data-testid=exam-running]')).toContain('Tone')
     expect(await page.isDisabled('[data-testid=start-session]')).toBe(true)
+    expect(await accessibilityViolations(page)).toEqual([])
     const refused = await callFromPage(other, 'session.start', { source: { kind: 'file', path: TONE } })
     expect(refused.error).toMatch(new RegExp(`examination ${id} \\(Tone\\): is in progress`))
     await page.click('[data-testid=follow-exam]')
     await expect.poll(() => page.isVisible('[data-testid=following]')).toBe(true)
     expect(await page.isVisible('[data-testid=site-primary]')).toBe(false) // read-only
+    expect(await accessibilityViolations(page)).toEqual([])
 
     await callFromPage(other, 'site.start', { session: id, site: 'AV' })
     await expect.poll(() => page.getAttribute('[data-testid=site-AV]', 'data-status'), { timeout: 30_000 }).toBe('done')
