@@ -34,6 +34,13 @@ const fused = () => ({
   },
 })
 
+/** A valid calibration block for the tiny model's rule (max_murmur). */
+const calibrated = () => ({
+  method: 'temperature',
+  recording: { temperature: 1.2 },
+  patient: { temperature: 0.8, rule: 'max_murmur' },
+})
+
 const problem = (fn: () => unknown): string => {
   try {
     fn()
@@ -77,8 +84,23 @@ describe('model card checks', () => {
       [(c) => Object.assign(c, fused(), { fusion: { ...fused().fusion, log_eps: 0 } }), /log_eps=0/],
       [(c) => Object.assign(c, fused(), { fusion: { ...fused().fusion, weights: [[1, 2]] } }), /3 x 9 finite/],
       [(c) => Object.assign(c, fused(), { fusion: { ...fused().fusion, bias: [0, null, 0] } }), /fusion.bias/],
+      [(c) => (c.calibration = { ...calibrated(), method: 'platt' }), /calibration must be .* "temperature"/],
+      [(c) => (c.calibration = { ...calibrated(), recording: { temperature: 0 } }), /recording.temperature=0 must/],
+      [(c) => (c.calibration = { ...calibrated(), patient: { rule: 'max_murmur' } }), /patient.temperature=undefined/],
+      [
+        (c) => (c.calibration = { ...calibrated(), patient: { temperature: -1, rule: 'max_murmur' } }),
+        /patient.temperature=-1/,
+      ],
+      [
+        (c) => (c.calibration = { ...calibrated(), patient: { temperature: 0.8, rule: 'fusion' } }),
+        /calibration.patient.rule "fusion" is not the card's aggregation "max_murmur"/,
+      ],
     ]
     for (const [edit, message] of cases) expect(problem(() => loadModelCard(variant(edit)))).toMatch(message)
+  })
+  it('accepts a calibration block with positive temperatures for its own rule', () => {
+    const c = loadModelCard(variant((c) => (c.calibration = calibrated())))
+    expect(c.calibration?.recording.temperature).toBe(1.2)
   })
   it('accepts a fitted site fusion', () => {
     expect(loadModelCard(variant((c) => Object.assign(c, fused()))).fusion?.weights).toHaveLength(3)

@@ -1,5 +1,5 @@
 """Python reference for the app's inference: an ONNX model (+ its model card) run by onnxruntime on manifest rows,
-with the card's windowing and aggregation and the Python front end (frontend.py). The TypeScript CLI's
+with the card's windowing, aggregation and calibration and the Python front end (frontend.py). The TypeScript CLI's
 `phonoscope evaluate` must give the same numbers (test/unit/evaluate-parity.test.ts); `phonoscope bench` times
 `bench` here against onnxruntime-node on the same ONNX file and input.
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from . import frontend, metrics
 from .aggregation import aggregate
+from .calibration import calibrated
 from .data import CLASS_INDEX, CLASSES, inference_windows, wrap_pad
 
 
@@ -78,7 +79,7 @@ def evaluate(model: Path, manifest: Path, root: Path | None, label_column: str, 
     with open(manifest, newline="") as f:
         rows = list(csv.DictReader(f))
     path_col = "path" if rows and "path" in rows[0] else "file"
-    done, failed, skipped = [], [], 0
+    done, failed, skipped, model_probs = [], [], 0, {}
     for i, row in enumerate(rows):
         label = row[label_column]
         if label not in CLASS_INDEX:
@@ -93,8 +94,10 @@ def evaluate(model: Path, manifest: Path, root: Path | None, label_column: str, 
         except Exception as e:  # noqa: BLE001
             failed.append({"row": i + 2, "file": row[path_col], "reason": str(e).splitlines()[0]})
             continue
+        model_probs[i + 2] = p  # the patient rule takes the uncalibrated probabilities
         done.append({"row": i + 2, "file": row[path_col], "patient_id": row["patient_id"], "label": label,
-                     "frames": int(len(feats)), "probabilities": dict(zip(CLASSES, p.tolist()))})
+                     "frames": int(len(feats)),
+                     "probabilities": dict(zip(CLASSES, calibrated(p, card, "recording")[0].tolist()))})
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in done:
         groups[r["patient_id"]].append(r)
@@ -102,8 +105,8 @@ def evaluate(model: Path, manifest: Path, root: Path | None, label_column: str, 
     p_rec = [[r["probabilities"][c] for c in CLASSES] for r in done]
     ids = sorted(groups)
     y_pat = [CLASS_INDEX[groups[i][0]["label"]] for i in ids]
-    p_pat = [aggregate(np.array([[r["probabilities"][c] for c in CLASSES] for r in groups[i]]), card["aggregation"],
-                       card.get("fusion")) for i in ids]
+    p_pat = [calibrated(aggregate(np.array([model_probs[r["row"]] for r in groups[i]]), card["aggregation"],
+                                  card.get("fusion")), card, "patient")[0] for i in ids]
     return {"n_recordings": len(done), "n_patients": len(ids), "label_column": label_column,
             "aggregation": card["aggregation"], "recording": level(y_rec, p_rec), "patient": level(y_pat, p_pat),
             "skipped": skipped, "failed": len(failed), "failed_rows": failed, "recordings": done}

@@ -1,7 +1,8 @@
 import type { InferenceOutput, ModelInfo, WindowBatch } from '../api/inference'
 import { CLASSES, type ClassName } from '../api/classes'
 import type { Aggregation, ModelCard, PatientRule } from '../api/model-card'
-import { aggregateRecordings, fromLogProbs, toRecord, verdictOf, type Probabilities } from './aggregate'
+import { aggregateRecordings, fromLogProbs, toArray, toRecord, verdictOf, type Probabilities } from './aggregate'
+import { calibrate } from './calibration'
 import type { AttentionMap } from './attention'
 import type { RecordingFeatures } from './recording'
 import { planWindows, windowInput, type WindowKind, type WindowPlan } from './windowing'
@@ -65,7 +66,7 @@ export async function classifyFeatures(
     ),
   )
   const windows = plans.map((plan, i) => windowResult(plan, outputs[i]!, card))
-  const probs = meanOf(windows.map((w) => w.probabilities))
+  const probs = toRecord(calibrate(toArray(meanOf(windows.map((w) => w.probabilities))), card, 'recording'))
   return {
     file: features.path,
     duration_s: features.durationS,

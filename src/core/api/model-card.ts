@@ -52,8 +52,23 @@ export interface SiteFusion {
   bias: number[]
 }
 
-/** What a patient rule needs of the card: the rule, and for "fusion" its fitted weights. */
-export type PatientRule = Pick<ModelCard, 'aggregation' | 'fusion'>
+/** What a patient rule needs of the card: the rule, for "fusion" its fitted weights, and the temperatures. */
+export type PatientRule = Pick<ModelCard, 'aggregation' | 'fusion' | 'calibration'>
+
+/** The levels the card calibrates: recording probabilities and patient (several sites) probabilities. */
+export type CalibratedLevel = 'recording' | 'patient'
+
+/**
+ * Temperature scaling (training/phonoscope_training/calibration.py): p' = p^(1/T) / sum p^(1/T) per level, fitted on
+ * out-of-fold predictions; the card also carries the fit's ECE/NLL/Brier before and after.
+ */
+export interface Calibration {
+  method: 'temperature'
+  recording: { temperature: number; [figure: string]: unknown }
+  /** `rule`: the patient rule whose output the temperature was fitted on (the card's aggregation) */
+  patient: { temperature: number; rule: Aggregation; [figure: string]: unknown }
+  [key: string]: unknown
+}
 
 /** How a recording is cut into windows (training/phonoscope_training/data.py inference_windows). */
 export interface Windowing {
@@ -75,6 +90,7 @@ export interface ModelCard {
   windowing: Windowing
   aggregation: Aggregation
   fusion?: SiteFusion
+  calibration?: Calibration
   onnx?: { file?: string; sha256?: string }
   [key: string]: unknown
 }

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { CLASSES } from '../api/classes'
-import { AGGREGATIONS, FUSION_FEATURES, type ModelCard, type SiteFusion, type Windowing } from '../api/model-card'
+import {
+  AGGREGATIONS,
+  FUSION_FEATURES,
+  type Calibration,
+  type ModelCard,
+  type SiteFusion,
+  type Windowing,
+} from '../api/model-card'
 import { checkFrontend } from '../dsp/params'
 import { InputError } from '../errors'
 import { appRoot } from '../paths'
@@ -77,7 +84,27 @@ export function checkCard(card: ModelCard, subject: string): ModelCard {
     )
   }
   if (card.aggregation === 'fusion') checkFusion(card.fusion, subject)
+  if (card.calibration !== undefined) checkCalibration(card.calibration, card.aggregation, subject)
   return card
+}
+
+/** A calibration block is optional; present, it must be temperatures this code applies, for the card's own rule. */
+function checkCalibration(calibration: Calibration, aggregation: string, subject: string): void {
+  if (typeof calibration !== 'object' || calibration === null || calibration.method !== 'temperature') {
+    throw new InputError(subject, 'calibration must be an object with method "temperature"')
+  }
+  for (const level of ['recording', 'patient'] as const) {
+    const t = (calibration[level] as { temperature?: unknown } | undefined)?.temperature
+    if (!(typeof t === 'number' && Number.isFinite(t) && t > 0)) {
+      throw new InputError(subject, `calibration.${level}.temperature=${JSON.stringify(t)} must be a finite number > 0`)
+    }
+  }
+  if (calibration.patient.rule !== aggregation) {
+    throw new InputError(
+      subject,
+      `calibration.patient.rule ${JSON.stringify(calibration.patient.rule)} is not the card's aggregation "${aggregation}"`,
+    )
+  }
 }
 
 const finiteVector = (v: unknown, n: number): boolean =>
