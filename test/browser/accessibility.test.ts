@@ -20,7 +20,9 @@ describe.skipIf(!chromiumAvailable())('WCAG 2.2 AA in every view and both themes
     await page.waitForSelector('[data-testid=device-picker] option[value$=".flac"]', { state: 'attached' })
     await auditBothThemes(page, 'live set-up')
 
-    const sample = await page.$eval('[data-testid=device-picker] option[value$=".flac"]', (o) => o.getAttribute('value'))
+    const sample = await page.$eval('[data-testid=device-picker] option[value$=".flac"]', (o) =>
+      o.getAttribute('value'),
+    )
     await page.selectOption('[data-testid=device-picker]', sample!)
     await page.selectOption('[data-testid=replay-speed]', '2')
     await page.click('[data-testid=start-session]')
