@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,36 +5,8 @@ import { describe, expect, it } from 'vitest'
 import type { SessionInfo } from '../../src/core/api/app'
 import { SAMPLE_RECORDING } from '../../src/core/sessions/service'
 import { samplesOf } from '../helpers/audio'
-import { REPO_ROOT } from '../helpers/paths'
+import { sessionOf, start } from '../helpers/recorders'
 import { tinyModel } from './model-fixture'
-
-/** A `phonoscope` process left running; `exited` gives its status and stderr once it ends. */
-export function start(
-  home: string,
-  ...args: string[]
-): { child: ChildProcess; exited: Promise<{ status: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'phonoscope.mjs'), ...args], {
-    env: { ...process.env, PHONOSCOPE_HOME: home, NO_COLOR: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  const exited = new Promise<{ status: number | null; stderr: string }>((resolve) =>
-    child.once('exit', (status) => resolve({ status, stderr })),
-  )
-  return { child, exited }
-}
-
-/** The id of the session a `record` process reports it is recording. */
-export async function sessionOf(recorder: ReturnType<typeof start>): Promise<string> {
-  let text = ''
-  for await (const chunk of recorder.child.stderr!) {
-    text += String(chunk)
-    const id = /session (\d{8}-\d{6}-[a-z0-9]{4}), site/.exec(text)?.[1]
-    if (id) return id
-  }
-  throw new Error(`the recorder ended without a session: ${text}`)
-}
 
 describe('processes sharing one store', () => {
   it('four recorders of one session and a listing loop: every site complete and lossless, a second writer of a site refused', async () => {
