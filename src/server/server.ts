@@ -1,19 +1,19 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { createReadStream, existsSync, statSync } from 'node:fs'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import { extname, join, normalize, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { SITES, type CommandName, type EventName, type Site } from '../core/api/app'
 import {
   AUDIO_FRAME_ID_BYTES,
   MAX_MESSAGE_BYTES,
-  TOKEN_COOKIE,
   WS_PATH,
   type ClientMessage,
   type ServerMessage,
 } from '../core/api/wire'
 import { isInputError } from '../core/errors'
 import type { SessionService } from '../core/sessions/service'
+import { allowedHosts, hostPart, pagePolicy, securityHeaders, withSecret } from './security'
 
 const EVENTS: EventName[] = ['columns', 'level', 'waveform', 'verdict', 'device', 'session', 'error']
 const MIME: Record<string, string> = {
@@ -26,6 +26,11 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
 }
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+const TOKEN_COOKIE = 'phonoscope_token'
+const TOKEN_IN_COOKIE = new RegExp(`(?:^|;\\s*)${TOKEN_COOKIE}=([^;]+)`)
+const AUDIO_PATH = /^\/api\/sessions\/([^/]+)\/sites\/([^/]+)\/audio\.wav$/
+
+type Refusal = [status: number, reason: string]
 
 export interface ServeOptions {
   service: SessionService
@@ -33,40 +38,80 @@ export interface ServeOptions {
   port: number
   /** the built renderer (out/renderer) */
   staticDir: string
-  /** required on every request and socket; generated when listening beyond loopback */
-  token?: string
 }
 
 export interface RunningServer {
   url: string
+  /** beyond loopback, what a user adds to the address (?token=) to open the page: the run's secret */
   token: string | undefined
   close(): Promise<void>
 }
 
 /**
  * `phonoscope serve`: the built renderer plus the API contract over WebSocket (and GET for recorded audio), for a
- * browser instead of Electron. Loopback by default; any other address requires the token, given once as ?token=
- * (then kept in an HttpOnly cookie) or as a Bearer header. Malformed, oversized or unauthorised messages are refused
- * with an error; the server keeps serving.
+ * browser instead of Electron. Every request must name this server in its Host header (no DNS rebinding) and carry no
+ * foreign Origin; a WebSocket must come from the page's own origin. The API (socket, audio) requires the run's secret,
+ * which only the served page carries, so no other page can drive it, on loopback too. Beyond loopback the page itself
+ * requires it as well: the printed token, given once as ?token= (then kept in an HttpOnly cookie for the page's files)
+ * or as a Bearer header. Malformed, oversized or unauthorised messages are refused with an error; the server keeps
+ * serving.
  */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const { service, staticDir } = options
-  const token = options.token ?? (LOOPBACK.has(options.host) ? undefined : randomBytes(18).toString('base64url'))
+  const secret = randomBytes(18).toString('base64url')
+  const pageNeedsSecret = !LOOPBACK.has(options.host)
+  // read once: the policy header must be known before the first request, and the page carries this run's secret
+  const page = readFileSync(join(staticDir, 'index.html'), 'utf8')
+  const headers = securityHeaders(pagePolicy(page))
+  const pageWithSecret = withSecret(page, secret)
+  let hosts = new Set<string>() // known once listening (port 0 picks one)
 
   const http = createServer((req, res) => {
     handleHttp(req, res).catch((error: unknown) => fail(res, isInputError(error) ? 404 : 500, errorText(error)))
   })
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
     const url = new URL(req.url ?? '/', 'http://localhost')
-    if (!authorised(req, url)) return fail(res, 401, 'a valid token is required')
-    if (token && url.searchParams.get('token') === token) {
-      res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`)
+    const audio = AUDIO_PATH.exec(url.pathname)
+    const refusal = refuse(req, url, { api: audio !== null, socket: false })
+    if (refusal) return fail(res, ...refusal)
+    if (pageNeedsSecret && url.searchParams.get('token') === secret) {
+      res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${secret}; HttpOnly; SameSite=Strict; Path=/`)
     }
-    const audio = /^\/api\/sessions\/([^/]+)\/sites\/([^/]+)\/audio\.wav$/.exec(url.pathname)
     if (audio) return sendAudio(res, decodeURIComponent(audio[1]!), decodeURIComponent(audio[2]!))
-    if (req.method !== 'GET') return fail(res, 405, 'only GET here; commands go over the WebSocket')
     return sendStatic(res, url.pathname)
+  }
+
+  /**
+   * Why a request or socket upgrade is refused, if it is. The cookie opens only the page's files, never the API:
+   * browsers attach cookies to requests from other pages too (other ports of the same host are the same site).
+   */
+  function refuse(
+    req: IncomingMessage,
+    url: URL,
+    { api, socket }: { api: boolean; socket: boolean },
+  ): Refusal | undefined {
+    const host = (req.headers.host ?? '').toLowerCase()
+    if (!hosts.has(host)) return [403, 'this server answers only to its own address (Host header)']
+    const origin = req.headers.origin?.toLowerCase()
+    // a socket must name its page's origin; other requests may name none (a browser sends none on same-origin GETs)
+    if (origin === undefined ? socket : origin !== `http://${host}`) {
+      return [403, 'only the Phonoscope page itself may use this server (Origin header)']
+    }
+    if (req.method !== 'GET') return [405, 'only GET here; commands go over the WebSocket']
+    if ((api || pageNeedsSecret) && !presentsSecret(req, url, { cookie: !api })) {
+      return [401, 'a valid token is required']
+    }
+    return undefined
+  }
+
+  function presentsSecret(req: IncomingMessage, url: URL, accept: { cookie: boolean }): boolean {
+    const cookie = accept.cookie ? TOKEN_IN_COOKIE.exec(req.headers.cookie ?? '')?.[1] : undefined
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+    return [url.searchParams.get('token'), cookie, bearer].some(
+      (given) => given !== null && given !== undefined && same(given, secret),
+    )
   }
 
   async function sendAudio(res: ServerResponse, session: string, site: string): Promise<void> {
@@ -84,24 +129,22 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     if (!path.startsWith(staticDir + sep) || !existsSync(path) || statSync(path).isDirectory()) {
       return fail(res, 404, 'not found')
     }
+    if (path === join(staticDir, 'index.html')) {
+      res.writeHead(200, { 'Content-Type': MIME['.html'] })
+      return void res.end(pageWithSecret)
+    }
     res.writeHead(200, { 'Content-Type': MIME[extname(path)] ?? 'application/octet-stream' })
     createReadStream(path).pipe(res)
-  }
-
-  function authorised(req: IncomingMessage, url: URL): boolean {
-    if (!token) return true
-    const cookie = /(?:^|;\s*)phonoscope_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1]
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
-    return [url.searchParams.get('token'), cookie, bearer].some(
-      (given) => given !== null && given !== undefined && same(given, token),
-    )
   }
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES })
   http.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost')
-    if (url.pathname !== WS_PATH || !authorised(req, url)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n')
+    const refusal: Refusal | undefined =
+      url.pathname === WS_PATH ? refuse(req, url, { api: true, socket: true }) : [404, 'not found']
+    if (refusal) {
+      const [status, reason] = refusal
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n${reason}\n`)
       return
     }
     sockets.handleUpgrade(req, socket, head, (ws) => connect(ws))
@@ -156,10 +199,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   })
   const address = http.address()
   const port = typeof address === 'object' && address ? address.port : options.port
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host
+  hosts = allowedHosts(options.host, port)
   return {
-    url: `http://${host}:${port}/`,
-    token,
+    url: `http://${hostPart(options.host)}:${port}/`,
+    token: pageNeedsSecret ? secret : undefined,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of sockets.clients) client.terminate()

@@ -16,4 +16,8 @@ export const AUDIO_FRAME_ID_BYTES = 20
 /** The largest message the server accepts; larger ones close the socket with 1009 (message too big). */
 export const MAX_MESSAGE_BYTES = 1 << 20
 export const WS_PATH = '/api/ws'
-export const TOKEN_COOKIE = 'phonoscope_token'
+/**
+ * The meta tag in which the served page carries the run's secret; the API (WebSocket, audio) requires it as ?token= or
+ * an `Authorization: Bearer` header, on loopback too.
+ */
+export const TOKEN_META = 'phonoscope-token'

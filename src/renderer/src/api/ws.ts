@@ -1,5 +1,5 @@
 import type { CommandName, Params, Result, Site } from '@core/api/app'
-import { AUDIO_FRAME_ID_BYTES, TOKEN_COOKIE, WS_PATH, type ServerMessage } from '@core/api/wire'
+import { AUDIO_FRAME_ID_BYTES, TOKEN_META, WS_PATH, type ServerMessage } from '@core/api/wire'
 import { EventHub, type ApiClient, type ConnectionState } from './client'
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000]
@@ -9,13 +9,9 @@ interface Pending {
   reject: (error: Error) => void
 }
 
-/** The token for a server listening beyond loopback: ?token= in the page URL, else the cookie. */
-function pageToken(location: Location): string | undefined {
-  const fromUrl = new URLSearchParams(location.search).get('token')
-  if (fromUrl) return fromUrl
-  const cookie = new RegExp(`(?:^|;\\s*)${TOKEN_COOKIE}=([^;]+)`).exec(document.cookie)?.[1]
-  return cookie ? decodeURIComponent(cookie) : undefined
-}
+/** The run's secret that the API requires, which the server wrote into the page it served (no other page has it). */
+const pageSecret = (): string | undefined =>
+  document.querySelector<HTMLMetaElement>(`meta[name="${TOKEN_META}"]`)?.content
 
 /**
  * The API over `phonoscope serve`'s WebSocket. Reconnects with backoff when the socket drops; event handlers live in
@@ -32,12 +28,12 @@ export class WebSocketClient implements ApiClient {
   private readonly queue: string[] = []
   private nextId = 1
   private attempt = 0
-  private readonly token: string | undefined
+  private readonly secret: string | undefined
   private readonly base: URL
 
   constructor(location: Location = window.location) {
     this.base = new URL(location.href)
-    this.token = pageToken(location)
+    this.secret = pageSecret()
     this.connect()
   }
 
@@ -45,7 +41,8 @@ export class WebSocketClient implements ApiClient {
     const url = new URL(WS_PATH, this.base)
     url.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:'
     url.search = ''
-    if (this.token) url.searchParams.set('token', this.token)
+    // a browser's WebSocket cannot send headers: the secret goes in the query
+    if (this.secret) url.searchParams.set('token', this.secret)
     return url.href
   }
 
@@ -115,8 +112,7 @@ export class WebSocketClient implements ApiClient {
 
   async siteAudio(session: string, site: Site): Promise<ArrayBuffer> {
     const url = new URL(`api/sessions/${encodeURIComponent(session)}/sites/${site}/audio.wav`, new URL('/', this.base))
-    if (this.token) url.searchParams.set('token', this.token)
-    const response = await fetch(url)
+    const response = await fetch(url, { headers: this.secret ? { Authorization: `Bearer ${this.secret}` } : {} })
     if (!response.ok) throw new Error(`${response.status}: ${(await response.text()).trim()}`)
     return response.arrayBuffer()
   }
