@@ -6,6 +6,7 @@ import { computeFeatures } from '../../core/dsp/features'
 import { InputError } from '../../core/errors'
 import { runCommand } from '../run'
 import { runPythonModule } from '../python'
+import { registerDecodeBench } from './bench-decode'
 import { registerBenchInference } from './bench-inference'
 import { positiveInt } from './classify'
 import { registerLiveBench } from './bench-live'
@@ -42,6 +43,7 @@ export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print figures (no pass/fail)')
   registerBenchInference(bench)
   registerLiveBench(bench)
+  registerDecodeBench(bench)
   bench
     .command('frontend')
     .description('decode + resample + log-Mel throughput: TypeScript vs librosa on the same recordings, one core each')

@@ -19,20 +19,24 @@ const MAX_RATIO = 256
  */
 const LIBRARY_BUFFER = 1008000
 
+type Converter = Awaited<ReturnType<typeof libsamplerate.create>>
+
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b))
 
 /**
- * The converter's rates: the pair reduced by their common divisor, which keeps their ratio (all libsamplerate uses)
- * exact while bringing 352.8 and 384 kHz within the library's range. Rates it cannot convert are the file's problem.
+ * A converter for the rates, given the pair reduced by their common divisor: that keeps their ratio (all libsamplerate
+ * uses) exact while bringing 352.8 and 384 kHz within the library's range. Rates it cannot convert are the file's
+ * problem. `piece` is the most input one call may take, so that neither its input nor its output outgrows the buffers.
  */
-function converterRates(inputRate: number, outputRate: number): [number, number] {
+async function converterFor(inputRate: number, outputRate: number): Promise<{ src: Converter; piece: number }> {
   const divisor = gcd(inputRate, outputRate)
   const [input, output] = [inputRate / divisor, outputRate / divisor]
   const ratio = outputRate / inputRate
   if (ratio > MAX_RATIO || ratio < 1 / MAX_RATIO || input > LIBRARY_MAX_RATE || output > LIBRARY_MAX_RATE) {
     throw new InputError(`sample rate ${inputRate} Hz`, `cannot be resampled to ${outputRate} Hz`)
   }
-  return [input, output]
+  const src = await libsamplerate.create(1, input, output, { converterType: CONVERTER })
+  return { src, piece: Math.floor(LIBRARY_BUFFER / Math.max(1, ratio)) - 1 }
 }
 
 /**
@@ -45,32 +49,31 @@ export async function* resampleStream(
   outputRate: number,
 ): AsyncGenerator<Samples> {
   if (inputRate === outputRate) return yield* chunks
-  const [input, output] = converterRates(inputRate, outputRate)
-  const converter = await libsamplerate.create(1, input, output, { converterType: CONVERTER })
-  // the most input one call may take, so that neither its input nor its output outgrows the library's buffers
-  const piece = Math.floor(LIBRARY_BUFFER / Math.max(1, output / input)) - 1
+  // made once the chunks have started: an error then ends them too, which releases their file
+  let converter: { src: Converter; piece: number } | undefined
   try {
     let consumed = 0
     let produced = 0
     for await (const chunk of chunks) {
+      converter ??= await converterFor(inputRate, outputRate)
       consumed += chunk.length
       // the converter works in float32
       const samples = chunk instanceof Float32Array ? chunk : Float32Array.from(chunk)
-      for (let at = 0; at < samples.length; at += piece) {
-        const out = converter.full(samples.subarray(at, at + piece))
+      for (let at = 0; at < samples.length; at += converter.piece) {
+        const out = converter.src.full(samples.subarray(at, at + converter.piece))
         produced += out.length
         if (out.length > 0) yield out
       }
     }
     const expected = Math.ceil((consumed * outputRate) / inputRate)
     const silence = new Float32Array(FLUSH_BLOCK)
-    while (produced < expected) {
-      const out = converter.full(silence)
+    while (converter && produced < expected) {
+      const out = converter.src.full(silence)
       const keep = out.subarray(0, Math.min(out.length, expected - produced))
       produced += keep.length
       if (keep.length > 0) yield keep
     }
   } finally {
-    converter.destroy()
+    converter?.src.destroy()
   }
 }
