@@ -68,9 +68,7 @@ interface DecodeMemory {
 async function measure(file: string): Promise<DecodeMemory> {
   const { info, blocks } = await streamFeatures(file)
   let peak = 0
-  let frames = 0
-  for await (const block of blocks) {
-    frames += block.frames
+  for await (const _block of blocks) {
     const m = process.memoryUsage()
     peak = Math.max(peak, m.heapUsed + m.arrayBuffers)
   }
