@@ -3,6 +3,7 @@ import pkg from '../../package.json'
 import { registerBench } from './commands/bench'
 import { registerClassify } from './commands/classify'
 import { registerEvaluate } from './commands/evaluate'
+import { registerEvaluateSegmentation } from './commands/evaluate-segmentation'
 import { registerFeatures } from './commands/features'
 import { registerRecord } from './commands/record'
 import { registerServe } from './commands/serve'
@@ -23,6 +24,7 @@ const program = new Command()
 registerFeatures(program)
 registerClassify(program)
 registerEvaluate(program)
+registerEvaluateSegmentation(program)
 registerBench(program)
 registerServe(program)
 registerRecord(program)

@@ -4,7 +4,10 @@ import { basename, extname } from 'node:path'
 import type { ModelInfo } from '../../core/api/inference'
 import { recordingAttention } from '../../core/analysis/attention'
 import { classifyFeatures, modelSummary, sessionVerdict, type RecordingResult } from '../../core/analysis/classify'
+import { toArray, verdictOf, type Probabilities } from '../../core/analysis/aggregate'
 import { attentionPng } from '../../core/analysis/png'
+import { withheldText, type Quality } from '../../core/analysis/quality'
+import type { HeartRate } from '../../core/analysis/segmentation'
 import { recordingFeatures, type RecordingFeatures } from '../../core/analysis/recording'
 import { CLASSES } from '../../core/api/classes'
 import { defaultModelPath } from '../../core/model/card'
@@ -52,6 +55,13 @@ export async function startInference(
 
 const round = (v: number, digits = 6) => Number(v.toFixed(digits))
 
+/** heart_rate_bpm (null when none), its variability, and the quality gate's {score, ok, reasons} */
+const heartAndQuality = (heart: HeartRate | null, quality: Quality) => ({
+  heart_rate_bpm: heart && round(heart.bpm, 1),
+  heart_rate_variability_ms: heart && round(heart.variability_ms, 1),
+  quality,
+})
+
 /** The --json shape of one recording. */
 export function recordingJson(result: RecordingResult, info: ModelInfo) {
   return {
@@ -69,6 +79,7 @@ export function recordingJson(result: RecordingResult, info: ModelInfo) {
       input_frames: w.input_frames,
       probabilities: w.probabilities,
       verdict: w.verdict,
+      ...heartAndQuality(w.heart_rate, w.quality),
       attention: {
         shape: [w.attention.classes, w.attention.time, w.attention.freq],
         data: Array.from({ length: w.attention.classes }, (_, c) =>
@@ -86,6 +97,10 @@ export function recordingJson(result: RecordingResult, info: ModelInfo) {
     })),
     probabilities: result.probabilities,
     verdict: result.verdict,
+    ...heartAndQuality(result.heart_rate, result.quality),
+    final: result.final,
+    s1_onsets_s: result.segmentation?.s1_onsets.map((t) => round(t, 2)) ?? [],
+    s2_onsets_s: result.segmentation?.s2_onsets.map((t) => round(t, 2)) ?? [],
     model: modelSummary(info),
     provider: info.provider,
   }
@@ -112,7 +127,8 @@ function writeAttention(out: string, features: RecordingFeatures, result: Record
     attention: w.attention,
   }))
   const grid = recordingAttention(windows, features.frames, features.nMels)
-  const cls = CLASSES.indexOf(result.verdict)
+  // a withheld recording's map is drawn for its most probable class: the attention is still what the model saw
+  const cls = CLASSES.indexOf(result.verdict ?? verdictOf(toArray(result.probabilities)))
   const size = features.frames * features.nMels
   if (ext === '.png') {
     writeFileSync(
@@ -148,13 +164,20 @@ function printTable(result: RecordingResult): void {
   )
   for (const w of result.windows) {
     const span = `${w.start_s.toFixed(1)}-${w.end_s.toFixed(1)} s ${w.kind}`
-    const p = w.probabilities
-    console.log(`  ${span.padEnd(22)} ${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${w.verdict}`)
+    console.log(`  ${span.padEnd(22)} ${shown(w)}`)
   }
-  const p = result.probabilities
-  console.log(
-    `  ${'recording'.padEnd(22)} ${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${result.verdict}`,
-  )
+  console.log(`  ${'recording'.padEnd(22)} ${shown(result)}`)
+  const heart = result.heart_rate
+  const rate = heart ? `${heart.bpm.toFixed(0)} bpm (variability ${heart.variability_ms.toFixed(0)} ms)` : 'none'
+  console.log(`  heart rate ${rate}, quality ${result.quality.score.toFixed(2)}`)
+  if (!result.final) console.log(`  provisional: shorter than the model's window, the verdict rests on less sound`)
+}
+
+/** Probabilities and verdict, or only "withheld: insufficient quality: <reasons>, re-record": no number to lean on. */
+function shown(r: { verdict: string | null; quality: Quality; probabilities: Probabilities }): string {
+  const p = r.probabilities
+  if (r.verdict !== null) return `${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${r.verdict}`
+  return `${'-'.padStart(7)} ${'-'.padStart(7)} ${'-'.padStart(7)}  withheld: ${withheldText(r.quality)}`
 }
 
 export function registerClassify(program: Command): void {
@@ -218,8 +241,12 @@ export function registerClassify(program: Command): void {
             if (session) {
               const p = session.probabilities
               const by = session.decided_by ? ` (decided by ${basename(session.decided_by)})` : ''
+              const skipped = session.withheld ? `, ${session.withheld} withheld` : ''
+              const head = `session (${session.recordings} recordings${skipped}, ${session.rule})`
               console.log(
-                `session (${session.recordings} recordings, ${session.rule})  ${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${session.verdict}${by}`,
+                p
+                  ? `${head}  ${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${session.verdict}${by}`
+                  : `${head}  withheld: no recording passed the quality gate, re-record`,
               )
             }
             console.log(

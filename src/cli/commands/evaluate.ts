@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
 import { resolve } from 'node:path'
 import { modelSummary } from '../../core/analysis/classify'
-import { metricsOf, runRows, type LevelReport } from '../../core/analysis/evaluate'
+import { graded, metricsOf, runRows, type LevelReport, type RowResult } from '../../core/analysis/evaluate'
 import { readManifest } from '../../core/analysis/manifest'
 import { InputError } from '../../core/errors'
 import { CLASSES } from '../../core/api/classes'
@@ -54,6 +54,14 @@ function printLevel(name: string, l: LevelReport): void {
   )
 }
 
+/** How many withheld recordings name each reason. */
+function withheldReasons(results: RowResult[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const r of results)
+    if (r.quality?.ok === false) for (const why of r.quality.reasons) counts[why] = (counts[why] ?? 0) + 1
+  return counts
+}
+
 export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
@@ -97,13 +105,21 @@ export function registerEvaluate(program: Command): void {
             `no row could be evaluated (${failures.length} failed; first: ${failures[0]?.reason})`,
           )
         }
-        const m = metricsOf(results, info.card)
+        const passed = graded(results)
+        const m = metricsOf(passed, info.card)
+        const everyone = new Set(results.map((r) => r.patient_id))
+        const withheldPatients = everyone.size - m.patients.length
         const report = {
           manifest: options.manifest,
           label_column: manifest.labelColumn,
           n_recordings: results.length,
-          n_patients: m.patients.length,
+          n_patients: everyone.size,
           aggregation: info.card.aggregation,
+          // recording and patient metrics are of the rest: a withheld recording enters neither, a patient all of
+          // whose recordings were withheld has no verdict
+          withheld_recordings: results.length - passed.length,
+          withheld_patients: withheldPatients,
+          withheld_reasons: withheldReasons(results),
           recording: m.recording,
           patient: m.patient,
           skipped: manifest.skipped,
@@ -119,7 +135,11 @@ export function registerEvaluate(program: Command): void {
         for (const f of failures) process.stderr.write(`phonoscope: row ${f.line} failed: ${f.reason}\n`)
         if (options.json) return void console.log(JSON.stringify(report))
         console.log(
-          `${manifest.path}: ${results.length} recordings, ${m.patients.length} patients (label ${manifest.labelColumn}, patient rule ${info.card.aggregation})`,
+          `${manifest.path}: ${results.length} recordings, ${everyone.size} patients (label ${manifest.labelColumn}, patient rule ${info.card.aggregation})`,
+        )
+        const reasons = Object.entries(report.withheld_reasons).map(([r, n]) => `${r} ${n}`)
+        console.log(
+          `withheld by the quality gate: ${report.withheld_recordings} recordings (${(100 * (report.withheld_recordings / results.length)).toFixed(1)} %), ${withheldPatients} patients${reasons.length ? ` (${reasons.join(', ')})` : ''}; the figures below are of the rest`,
         )
         printLevel('recording', m.recording)
         printLevel('patient', m.patient)

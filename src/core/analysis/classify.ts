@@ -4,7 +4,9 @@ import type { Aggregation, ModelCard, PatientRule } from '../api/model-card'
 import { aggregateRecordings, fromLogProbs, toArray, toRecord, verdictOf, type Probabilities } from './aggregate'
 import { calibrate } from './calibration'
 import type { AttentionMap } from './attention'
+import { assessQuality, gated, MIN_SECONDS, type Quality } from './quality'
 import type { RecordingFeatures } from './recording'
+import { heartRateOf, segmentHeartCycles, type HeartRate, type Segmentation } from './segmentation'
 import { planWindows, windowInput, type WindowKind, type WindowPlan } from './windowing'
 
 /** Anything that runs window batches: the inference host client, or an OnnxModel in-process. */
@@ -24,7 +26,10 @@ export interface WindowResult {
   /** frames fed to the model */
   input_frames: number
   probabilities: Probabilities
-  verdict: ClassName
+  /** null when the quality gate withholds it */
+  verdict: ClassName | null
+  quality: Quality
+  heart_rate: HeartRate | null
   /** the model's attention map for this window, [classes, time', freq'] */
   attention: AttentionMap
 }
@@ -34,8 +39,15 @@ export interface RecordingResult {
   duration_s: number
   frames: number
   windows: WindowResult[]
+  /** the mean of the windows that passed the quality gate (of all of them when none did) */
   probabilities: Probabilities
-  verdict: ClassName
+  /** null when withheld: the recording failed the gate, or none of its windows passed */
+  verdict: ClassName | null
+  quality: Quality
+  heart_rate: HeartRate | null
+  segmentation: Segmentation | null
+  /** false when shorter than the card's window: the verdict rests on less sound than the model's window */
+  final: boolean
 }
 
 /** Seconds at which frame `f` starts, and at which the last sample of frame `f` ends. */
@@ -65,19 +77,53 @@ export async function classifyFeatures(
       }),
     ),
   )
-  const windows = plans.map((plan, i) => windowResult(plan, outputs[i]!, card))
-  const probs = toRecord(calibrate(toArray(meanOf(windows.map((w) => w.probabilities))), card, 'recording'))
+  const rate = card.frontend.sample_rate
+  const minSeconds = Math.max(MIN_SECONDS, frameEnd(card.windowing.min_frames - 1, card))
+  const segmentation = segmentHeartCycles(features.signal, rate)
+  const recording = { segmentation, quality: assessQuality(features.signal, rate, segmentation, minSeconds) }
+  const windows = plans.map((plan, i) => {
+    // a window that is the whole recording shares its segmentation; a longer recording's windows get their own
+    const span = plans.length === 1 ? recording : spanQuality(features.signal, plan, card, minSeconds)
+    return windowResult(plan, outputs[i]!, card, span)
+  })
+  const passed = windows.filter((w) => w.verdict !== null)
+  const probs = toRecord(
+    calibrate(toArray(meanOf((passed.length ? passed : windows).map((w) => w.probabilities))), card, 'recording'),
+  )
+  const quality = recording.quality.ok && passed.length === 0 ? windowsFailed(windows) : recording.quality
   return {
     file: features.path,
     duration_s: features.durationS,
     frames: features.frames,
     windows,
     probabilities: probs,
-    verdict: verdictOf(CLASSES.map((c) => probs[c])),
+    verdict: gated(quality, () => verdictOf(CLASSES.map((c) => probs[c]))),
+    quality,
+    heart_rate: gated(quality, () => segmentation && heartRateOf(segmentation)),
+    segmentation,
+    final: features.frames >= card.windowing.window_frames,
   }
 }
 
-function windowResult(plan: WindowPlan, output: InferenceOutput, card: ModelCard): WindowResult {
+interface SpanAnalysis {
+  segmentation: Segmentation | null
+  quality: Quality
+}
+
+function spanQuality(signal: Float32Array, plan: WindowPlan, card: ModelCard, minSeconds: number): SpanAnalysis {
+  const { hop_length, n_fft, sample_rate } = card.frontend
+  const samples = signal.subarray(plan.start * hop_length, (plan.end - 1) * hop_length + n_fft)
+  const segmentation = segmentHeartCycles(samples, sample_rate)
+  return { segmentation, quality: assessQuality(samples, sample_rate, segmentation, minSeconds) }
+}
+
+/** A recording that passes as a whole but none of whose windows does: withheld for its windows' reasons. */
+function windowsFailed(windows: WindowResult[]): Quality {
+  const reasons = [...new Set(windows.flatMap((w) => w.quality.reasons))]
+  return { score: Math.max(...windows.map((w) => w.quality.score)), ok: false, reasons }
+}
+
+function windowResult(plan: WindowPlan, output: InferenceOutput, card: ModelCard, span: SpanAnalysis): WindowResult {
   const p = fromLogProbs(output.logProbs)
   const [, classes, time, freq] = output.attentionShape
   return {
@@ -90,7 +136,9 @@ function windowResult(plan: WindowPlan, output: InferenceOutput, card: ModelCard
     padded: plan.padded,
     input_frames: plan.length,
     probabilities: toRecord(p),
-    verdict: verdictOf(p),
+    verdict: gated(span.quality, () => verdictOf(p)),
+    quality: span.quality,
+    heart_rate: gated(span.quality, () => span.segmentation && heartRateOf(span.segmentation)),
     attention: { classes, time, freq, data: output.attention.slice(0, classes * time * freq) },
   }
 }
@@ -102,23 +150,30 @@ function meanOf(rows: Probabilities[]): Probabilities {
 
 export interface SessionVerdict {
   rule: Aggregation
-  probabilities: Probabilities
-  verdict: ClassName
+  /** absent when every recording was withheld */
+  probabilities?: Probabilities
+  verdict: ClassName | null
   /** max_murmur: the recording whose probabilities decide */
   decided_by?: string
+  /** recordings that entered the verdict (those the quality gate passed) */
   recordings: number
+  withheld: number
 }
 
-/** A patient / session verdict over several recordings (sites), by the model card's aggregation rule. */
+/** A patient / session verdict over the recordings (sites) the gate passed, by the model card's aggregation rule. */
 export function sessionVerdict(recordings: RecordingResult[], rule: PatientRule): SessionVerdict {
-  const rows = recordings.map((r) => CLASSES.map((c) => r.probabilities[c]))
+  const graded = recordings.filter((r) => r.verdict !== null)
+  const withheld = recordings.length - graded.length
+  if (graded.length === 0) return { rule: rule.aggregation, verdict: null, recordings: 0, withheld }
+  const rows = graded.map((r) => CLASSES.map((c) => r.probabilities[c]))
   const { probabilities, chosen } = aggregateRecordings(rows, rule)
   return {
     rule: rule.aggregation,
     probabilities: toRecord(probabilities),
     verdict: verdictOf(probabilities),
-    ...(chosen !== undefined ? { decided_by: recordings[chosen]!.file } : {}),
-    recordings: recordings.length,
+    ...(chosen !== undefined ? { decided_by: graded[chosen]!.file } : {}),
+    recordings: graded.length,
+    withheld,
   }
 }
 

@@ -3,6 +3,7 @@ import { CLASSES, type ClassName } from '../api/classes'
 import type { ModelCard, PatientRule } from '../api/model-card'
 import { aggregateRecordings, toRecord, type Probabilities } from './aggregate'
 import { classifyFeatures, type Inferer } from './classify'
+import type { Quality } from './quality'
 import type { ManifestRow } from './manifest'
 import { summarize } from './metrics'
 import { recordingFeatures } from './recording'
@@ -16,6 +17,10 @@ export interface RowResult {
   duration_s: number
   windows: number
   probabilities: Probabilities
+  /** the quality gate's verdict on the recording (runRows always sets it): a withheld one is left out of the
+   * metrics and the patients by `graded` */
+  quality?: Quality
+  heart_rate_bpm?: number | null
 }
 
 export interface RowFailure {
@@ -90,6 +95,8 @@ export async function runRows(
             duration_s: r.duration_s,
             windows: r.windows.length,
             probabilities: r.probabilities,
+            quality: r.verdict === null ? { ...r.quality, ok: false } : r.quality,
+            heart_rate_bpm: r.heart_rate && r.heart_rate.bpm,
           })
         },
         (error) => {
@@ -109,6 +116,9 @@ export async function runRows(
   const timings = { wall_s: (performance.now() - start) / 1000, features_s: featureMs / 1000, audio_s: audio }
   return { results, failures, timings }
 }
+
+/** The rows the quality gate passed: what the metrics of the rest are computed on. */
+export const graded = (results: RowResult[]): RowResult[] => results.filter((r) => r.quality?.ok !== false)
 
 export interface LevelReport {
   n: number

@@ -13,6 +13,8 @@ export interface RecordingFeatures {
   data: Float32Array
   durationS: number
   sampleRate: number
+  /** the mono signal at the front end's rate, which the heart-cycle segmentation and the quality gate read */
+  signal: Float32Array
 }
 
 /** Decode -> mono -> resample -> log-Mel with the card's front end (src/core/dsp), counting the source samples. */
@@ -27,8 +29,10 @@ export async function recordingFeatures(path: string, params: FrontendParams): P
   }
   const stream = new LogMelStream(params)
   const parts: Float32Array[] = []
+  const signalParts: Samples[] = []
   let frames = 0
   for await (const chunk of resampleStream(counted(), audio.info.sampleRate, params.sample_rate)) {
+    signalParts.push(chunk)
     const block = stream.push(chunk)
     if (block.frames === 0) continue
     parts.push(block.data)
@@ -39,5 +43,7 @@ export async function recordingFeatures(path: string, params: FrontendParams): P
   if (frames === 0) {
     throw new InputError(path, `too short to analyse (${durationS.toFixed(3)} s: not one ${params.n_fft}-sample frame)`)
   }
-  return { path, frames, nMels: params.n_mels, data, durationS, sampleRate: audio.info.sampleRate }
+  const signal = new Float32Array(signalParts.reduce((n, c) => n + c.length, 0))
+  signalParts.reduce((at, c) => (signal.set(c, at), at + c.length), 0)
+  return { path, frames, nMels: params.n_mels, data, durationS, sampleRate: audio.info.sampleRate, signal }
 }

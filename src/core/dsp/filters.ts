@@ -1,0 +1,67 @@
+import FFT from 'fft.js'
+
+/** A second-order section, a0 normalised to 1: y = b0 x + b1 x1 + b2 x2 - a1 y1 - a2 y2. */
+export interface Biquad {
+  b: [number, number, number]
+  a: [number, number]
+}
+
+/** Second-order Butterworth low- or high-pass at `cutoff` Hz (bilinear transform, Q = 1/sqrt 2; RBJ's cookbook). */
+export function butterworth2(kind: 'lowpass' | 'highpass', cutoff: number, rate: number): Biquad {
+  const w = (2 * Math.PI * cutoff) / rate
+  const alpha = Math.sin(w) / Math.SQRT2
+  const cos = Math.cos(w)
+  const a0 = 1 + alpha
+  const k = kind === 'lowpass' ? (1 - cos) / 2 : (1 + cos) / 2
+  const b1 = kind === 'lowpass' ? 1 - cos : -(1 + cos)
+  return { b: [k / a0, b1 / a0, k / a0], a: [(-2 * cos) / a0, (1 - alpha) / a0] }
+}
+
+function runBiquad(x: Float64Array, { b, a }: Biquad, reverse: boolean): void {
+  const n = x.length
+  // start in the steady state of the first sample, so a signal's offset does not ring at the edge
+  const first = n ? x[reverse ? n - 1 : 0]! : 0
+  const gain = (b[0] + b[1] + b[2]) / (1 + a[0] + a[1])
+  let x1 = first
+  let x2 = first
+  let y1 = first * gain
+  let y2 = y1
+  for (let k = 0; k < n; k++) {
+    const i = reverse ? n - 1 - k : k
+    const v = x[i]!
+    const y = b[0] * v + b[1] * x1 + b[2] * x2 - a[0] * y1 - a[1] * y2
+    x2 = x1
+    x1 = v
+    y2 = y1
+    y1 = y
+    x[i] = y
+  }
+}
+
+/** Zero-phase filtering (forward then backward, like scipy's filtfilt) through each section, in place. */
+export function filtfilt(x: Float64Array, sections: Biquad[]): Float64Array {
+  for (const s of sections) {
+    runBiquad(x, s, false)
+    runBiquad(x, s, true)
+  }
+  return x
+}
+
+/** |analytic signal| (the Hilbert envelope), by FFT over the next power of two of the signal's length. */
+export function hilbertEnvelope(x: Float64Array): Float64Array {
+  let size = 4
+  while (size < x.length) size *= 2
+  const fft = new FFT(size)
+  const input = fft.createComplexArray() as number[]
+  for (let i = 0; i < x.length; i++) input[2 * i] = x[i]!
+  const spectrum = fft.createComplexArray() as number[]
+  fft.transform(spectrum, input)
+  // keep DC and Nyquist, double the positive frequencies, drop the negative ones
+  for (let k = 1; k < size / 2; k++) {
+    spectrum[2 * k]! *= 2
+    spectrum[2 * k + 1]! *= 2
+  }
+  for (let k = size / 2 + 1; k < size; k++) spectrum[2 * k] = spectrum[2 * k + 1] = 0
+  fft.inverseTransform(input, spectrum)
+  return Float64Array.from({ length: x.length }, (_, i) => Math.hypot(input[2 * i]!, input[2 * i + 1]!))
+}
