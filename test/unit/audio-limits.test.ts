@@ -7,6 +7,7 @@ import { constantFlac } from '../../src/cli/commands/bench-decode'
 import { verdictOf } from '../../src/core/analysis/aggregate'
 import { openAudio } from '../../src/core/audio/decode'
 import { MAX_CHUNK_FRAMES } from '../../src/core/audio/flac'
+import { resampleStream } from '../../src/core/audio/resample'
 import { openWav } from '../../src/core/audio/wav'
 import { computeFeatures } from '../../src/core/dsp/features'
 import { InputError } from '../../src/core/errors'
@@ -46,9 +47,10 @@ const inputError = async (promise: Promise<unknown>): Promise<string> => {
   return (error as Error).message
 }
 
-const soxFile = (name: string, rate: number, seconds: number, synth = ['sine', '150']) => {
+/** A 16-bit mono file made by sox: a 150 Hz tone of `seconds`, or what `effects` make of nothing. */
+const soxFile = (name: string, rate: number, seconds: number, effects = ['synth', String(seconds), 'sine', '150']) => {
   const path = join(dir, name)
-  execFileSync('sox', ['-n', '-r', String(rate), '-b', '16', '-c', '1', path, 'synth', String(seconds), ...synth])
+  execFileSync('sox', ['-n', '-r', String(rate), '-b', '16', '-c', '1', path, ...effects])
   return path
 }
 
@@ -114,8 +116,16 @@ describe('sample rates', () => {
   }, 60_000)
 
   it('an 11025 Hz FLAC of 2 min of silence (over a million samples in one read) decodes', async () => {
-    const features = await computeFeatures(soxFile('s11025.flac', 11025, 120, []))
+    const features = await computeFeatures(soxFile('s11025.flac', 11025, 120, ['trim', '0', '120']))
     expect(features.frames).toBe(Math.floor((120 * 4000 - 256) / 128) + 1)
+  }, 60_000)
+
+  it('the resampler takes one chunk of any length (libsamplerate-js split long ones at fractional offsets)', async () => {
+    const n = 1_500_000
+    const chunk = Float64Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 150 * i) / 11025))
+    const out = await collect(resampleStream([chunk], 11025, 4000))
+    expect(out.length).toBe(Math.ceil((n * 4000) / 11025))
+    expect(Math.max(...out.subarray(1000, 5000))).toBeCloseTo(0.3, 2)
   }, 60_000)
 
   it('a rate too far from 4 kHz to resample is an input error', async () => {
