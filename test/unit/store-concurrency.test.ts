@@ -1,10 +1,14 @@
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { SessionInfo } from '../../src/core/api/app'
+import { SITES } from '../../src/core/api/app'
 import { SAMPLE_RECORDING } from '../../src/core/sessions/service'
+import { SessionStore } from '../../src/core/sessions/store'
 import { samplesOf } from '../helpers/audio'
+import { REPO_ROOT } from '../helpers/paths'
 import { sessionOf, start } from '../helpers/recorders'
 import { tinyModel } from './model-fixture'
 
@@ -49,4 +53,46 @@ describe('processes sharing one store', () => {
     }
     expect(readdirSync(folder).sort()).toEqual(['AV.wav', 'MV.wav', 'PV.wav', 'TV.wav', 'session.json'])
   }, 120_000)
+
+  it('loses no update when four processes change their own sites of one session at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phonoscope-updates-'))
+    const store = new SessionStore(dir)
+    const id = '20260101-000000-test'
+    const sites = SITES.map((site) => ({
+      site,
+      status: 'pending' as const,
+      duration_s: 0,
+      sample_rate: 0,
+      windows: [],
+    }))
+    const model = { name: 'none', sha256: '', aggregation: 'mean' }
+    await store.create({
+      id,
+      created: '',
+      patient: '',
+      status: 'recording',
+      source: { kind: 'file' },
+      sites,
+      model,
+      notes: '',
+      dropped_windows: 0,
+    })
+    const updates = 40
+    // each process adds 1 to its own site's duration, `updates` times, as fast as it can
+    const script = (site: number) => `
+      const { SessionStore } = await import(${JSON.stringify(join(REPO_ROOT, 'src/core/sessions/store.ts'))})
+      const store = new SessionStore(${JSON.stringify(dir)})
+      for (let i = 0; i < ${updates}; i++) await store.update('${id}', (info) => void (info.sites[${site}].duration_s += 1))`
+    const writers = SITES.map((_, site) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(site)], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
+      return new Promise((resolve) => child.once('exit', resolve))
+    })
+    expect(await Promise.all(writers)).toEqual(SITES.map(() => 0))
+    expect((await store.get(id)).sites.map((s) => s.duration_s)).toEqual(SITES.map(() => updates))
+    await store.letGo(id)
+    expect(readdirSync(join(dir, id))).toEqual(['session.json'])
+  }, 60_000)
 })
