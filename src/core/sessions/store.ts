@@ -129,6 +129,7 @@ export class SessionStore {
    * another running process records that site.
    */
   async claimSite(id: string, site: Site): Promise<() => Promise<void>> {
+    await this.readText(id) // an unknown session is an InputError, not a missing folder
     const folder = this.folder(id)
     const path = join(folder, siteLock(site))
     const owner = await savingTo(folder, () => tryLock(path))
