@@ -6,6 +6,7 @@ import { graded, metricsOf, runRows, type LevelReport, type RowResult } from '..
 import { readManifest } from '../../core/analysis/manifest'
 import { InputError } from '../../core/errors'
 import { CLASSES } from '../../core/api/classes'
+import type { PatientRule } from '../../core/api/model-card'
 import { runCommand } from '../run'
 import { positiveInt, startInference, type InferenceCliOptions } from './classify'
 
@@ -52,6 +53,12 @@ function printLevel(name: string, l: LevelReport): void {
       `  ${c.padEnd(16)} ${fmt(l.recall[c])}  ${fmt(l.precision[c])}   ${fmt(l.auc[c])}  ${l.confusion[i]!.map((v) => String(v).padStart(5)).join(' ')}`,
     ),
   )
+}
+
+/** The UARs with every recording graded, as before the gate: what the rest's figures compare with. */
+function ungatedUar(results: RowResult[], rule: PatientRule) {
+  const all = metricsOf(results, rule)
+  return { recording_uar: all.recording.uar, patient_uar: all.patient.uar }
 }
 
 /** How many withheld recordings name each reason. */
@@ -120,6 +127,7 @@ export function registerEvaluate(program: Command): void {
           withheld_recordings: results.length - passed.length,
           withheld_patients: withheldPatients,
           withheld_reasons: withheldReasons(results),
+          ungated: ungatedUar(results, info.card),
           recording: m.recording,
           patient: m.patient,
           skipped: manifest.skipped,
@@ -143,6 +151,9 @@ export function registerEvaluate(program: Command): void {
         )
         printLevel('recording', m.recording)
         printLevel('patient', m.patient)
+        console.log(
+          `with no quality gate: recording UAR ${fmt(report.ungated.recording_uar)}, patient UAR ${fmt(report.ungated.patient_uar)}`,
+        )
         console.log(`skipped ${manifest.skipped} (label not a class), failed ${failures.length}`)
         console.log(
           `${timings.audio_s.toFixed(0)} s of audio in ${timings.wall_s.toFixed(1)} s (${report.x_realtime} x real time)`,
