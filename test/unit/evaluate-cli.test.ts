@@ -40,7 +40,8 @@ describe('phonoscope evaluate', () => {
         `${join(FIXTURES, 'golden', 'tone-100hz-pcm16.wav')},p5,moderate_severe,`,
       ].join('\n') + '\n',
     )
-    const run = phonoscope('evaluate', '--manifest', manifest, '--model', model, '--json')
+    // tones and sines: the model's figures alone, without the quality gate that would withhold them all
+    const run = phonoscope('evaluate', '--manifest', manifest, '--model', model, '--json', '--no-quality-gate')
     expect(run.status, run.stderr).toBe(0)
     expect(hasStackTrace(run.stderr)).toBe(false)
     const r = JSON.parse(run.stdout)
@@ -128,6 +129,7 @@ describe('evaluate parity with the Python evaluation of the same ONNX model', ()
         '--model',
         onnx,
         '--json',
+        '--no-quality-gate',
         '--recordings',
       )
       expect(run.status, run.stderr).toBe(0)
