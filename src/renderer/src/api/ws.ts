@@ -10,8 +10,8 @@ interface Pending {
 }
 
 /** The run's secret that the API requires, which the server wrote into the page it served (no other page has it). */
-const pageSecret = (): string | undefined =>
-  document.querySelector<HTMLMetaElement>(`meta[name="${TOKEN_META}"]`)?.content
+const pageSecret = (page: Document = document): string | undefined =>
+  page.querySelector<HTMLMetaElement>(`meta[name="${TOKEN_META}"]`)?.content
 
 /**
  * The API over `phonoscope serve`'s WebSocket. Reconnects with backoff when the socket drops; event handlers live in
@@ -28,7 +28,7 @@ export class WebSocketClient implements ApiClient {
   private readonly queue: string[] = []
   private nextId = 1
   private attempt = 0
-  private readonly secret: string | undefined
+  private secret: string | undefined
   private readonly base: URL
 
   constructor(location: Location = window.location) {
@@ -70,7 +70,17 @@ export class WebSocketClient implements ApiClient {
       this.pending.clear()
       this.setState('lost')
       const delay = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)]!
-      setTimeout(() => this.connect(), delay)
+      setTimeout(() => void this.refreshSecret().then(() => this.connect()), delay)
+    }
+  }
+
+  /** A restarted server has a new secret, in the page it now serves (which only this origin can read). */
+  private async refreshSecret(): Promise<void> {
+    try {
+      const page = await (await fetch(new URL('/', this.base))).text()
+      this.secret = pageSecret(new DOMParser().parseFromString(page, 'text/html')) ?? this.secret
+    } catch {
+      // still down: the next attempt asks again
     }
   }
 
