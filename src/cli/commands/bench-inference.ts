@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runRows } from '../../core/analysis/evaluate'
 import { readManifest } from '../../core/analysis/manifest'
+import { assessQuality } from '../../core/analysis/quality'
 import { recordingFeatures } from '../../core/analysis/recording'
+import { segmentHeartCycles } from '../../core/analysis/segmentation'
 import { circorDir } from '../../core/data'
 import { InputError } from '../../core/errors'
 import type { ModelCard } from '../../core/api/model-card'
@@ -39,20 +41,37 @@ const median = (values: number[]): number => {
 }
 
 /** One real window: the first window_frames frames of the first CirCor recording that long (else a fixed signal). */
-async function benchWindow(card: ModelCard): Promise<{ data: Float32Array; source: string }> {
+async function benchWindow(card: ModelCard): Promise<{ data: Float32Array; signal: Float32Array; source: string }> {
+  const { hop_length, n_fft } = card.frontend
+  const samples = (card.windowing.window_frames - 1) * hop_length + n_fft
   const frames = card.windowing.window_frames
   const nMels = card.frontend.n_mels
   try {
     const manifest = readManifest(join(circorDir(), 'manifest.csv'), 'label_patient')
     for (const row of manifest.rows.slice(0, 50)) {
       const f = await recordingFeatures(row.path, card.frontend)
-      if (f.frames >= frames) return { data: f.data.slice(0, frames * nMels), source: `${row.file} frames 0-${frames}` }
+      if (f.frames >= frames) {
+        const data = f.data.slice(0, frames * nMels)
+        return { data, signal: f.signal.slice(0, samples), source: `${row.file} frames 0-${frames}` }
+      }
     }
   } catch {
     // no corpus: fall through to a synthetic window
   }
   const data = Float32Array.from({ length: frames * nMels }, (_, i) => -8 + 3 * Math.sin(i * 0.37))
-  return { data, source: 'synthetic' }
+  const signal = Float32Array.from({ length: samples }, (_, i) => 0.1 * Math.sin(i * 0.07))
+  return { data, signal, source: 'synthetic' }
+}
+
+/** Median ms of the heart-cycle segmentation + quality gate on one window's samples (what classify adds to it). */
+function segmentationMs(signal: Float32Array, rate: number, repeats: number): number {
+  const times: number[] = []
+  for (let i = 0; i < repeats + 3; i++) {
+    const start = performance.now()
+    assessQuality(signal, rate, segmentHeartCycles(signal, rate))
+    times.push(performance.now() - start)
+  }
+  return median(times.slice(3))
 }
 
 /** Median ms of session.run on one [1, 1, frames, nMels] window in this process, after 3 warm-up runs. */
@@ -90,7 +109,8 @@ export function registerBenchInference(bench: Command): void {
         const rounds = positiveInt(options.rounds, '--rounds')!
         const frames = card.windowing.window_frames
         const log = (line: string) => process.stderr.write(`${line}\n`)
-        const { data, source } = await benchWindow(card)
+        const { data, signal, source } = await benchWindow(card)
+        const segmentationQualityMs = segmentationMs(signal, card.frontend.sample_rate, repeats)
         const dir = mkdtempSync(join(tmpdir(), 'phonoscope-bench-'))
         const inputFile = join(dir, 'window.f32')
         writeFileSync(inputFile, Buffer.from(data.buffer, data.byteOffset, data.byteLength))
@@ -169,6 +189,7 @@ export function registerBenchInference(bench: Command): void {
           rounds,
           python_runtime: pythonRuntime ?? null,
           per_window: perWindow,
+          segmentation_quality_ms: segmentationQualityMs,
           end_to_end: endToEnd ?? null,
           cli_peak_rss_mb: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
         }
@@ -183,6 +204,9 @@ export function registerBenchInference(bench: Command): void {
               : `   Python onnxruntime ${p.python_ms.toFixed(1)} ms   ratio node/Python ${p.ratio_node_over_python!.toFixed(3)}`
           console.log(`  ${p.threads} thread(s): onnxruntime-node ${p.node_ms.toFixed(1)} ms${py}`)
         }
+        console.log(
+          `  heart-cycle segmentation + quality gate (TypeScript, 1 thread): ${segmentationQualityMs.toFixed(1)} ms`,
+        )
         if (endToEnd) {
           const e = endToEnd as {
             corpus_recordings: number
