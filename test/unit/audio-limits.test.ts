@@ -123,7 +123,15 @@ describe('sample rates', () => {
   it('the resampler takes one chunk of any length (libsamplerate-js split long ones at fractional offsets)', async () => {
     const n = 1_500_000
     const chunk = Float64Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 150 * i) / 11025))
-    const out = await collect(resampleStream([chunk], 11025, 4000))
+    const out = await collect(
+      resampleStream(
+        (async function* () {
+          yield chunk
+        })(),
+        11025,
+        4000,
+      ),
+    )
     expect(out.length).toBe(Math.ceil((n * 4000) / 11025))
     expect(Math.max(...out.subarray(1000, 5000))).toBeCloseTo(0.3, 2)
   }, 60_000)
