@@ -57,9 +57,13 @@ export interface SiteRecord {
   duration_s: number
   sample_rate: number
   windows: WindowVerdict[]
-  /** the site's verdict: the mean of its final windows' probabilities (none while only provisional) */
+  /** the site's verdict: the mean of its final windows' probabilities (none while only provisional, or withheld) */
   probabilities?: Probabilities
   verdict?: ClassName
+  /** the recording's signal quality once it ended; not ok: the verdict is withheld for these reasons (re-record) */
+  quality?: { score: number; ok: boolean; reasons: string[] }
+  /** from the heart-cycle segmentation of the whole recording; null when no rate could be found */
+  heart_rate_bpm?: number | null
 }
 
 export interface SessionInfo {

@@ -229,8 +229,7 @@ export class SessionService implements PhonoscopeApi {
         recording(info)
         const record = siteOf(info, site)
         Object.assign(record, { status: 'recording', duration_s: 0, sample_rate: source.sampleRate, windows: [] })
-        delete record.probabilities
-        delete record.verdict
+        for (const stale of ['probabilities', 'verdict', 'quality', 'heart_rate_bpm'] as const) delete record[stale]
       })
       return { info: info as SessionInfo & { hop_s?: number }, source, writer }
     } catch (error) {
@@ -364,8 +363,11 @@ export class SessionService implements PhonoscopeApi {
       if (active.writer.framesWritten > 0) {
         const features = await recordingFeatures(this.store.sitePath(id, active.site), this.model.card.frontend)
         if (features.frames >= 1) {
-          const { probabilities, verdict } = await classifyFeatures(features, this.model.card, this.model.inferer)
-          Object.assign(record, { probabilities, verdict })
+          const result = await classifyFeatures(features, this.model.card, this.model.inferer)
+          Object.assign(record, { quality: result.quality, heart_rate_bpm: result.heart_rate?.bpm ?? null })
+          // a site the quality gate withholds has no verdict and stays out of the patient verdict
+          if (result.verdict !== null)
+            Object.assign(record, { probabilities: result.probabilities, verdict: result.verdict })
         }
       }
       // only this site changes: other processes may be recording the session's other sites

@@ -93,6 +93,10 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
     if (record?.status === 'done' && record.probabilities) {
       return { state: 'final' as VerdictState, verdict: record.verdict, probabilities: record.probabilities }
     }
+    // the site ended and the quality gate refused it: no live window's grade stays on screen
+    if (record?.status === 'done' && recordState(record) === 'withheld') {
+      return { state: 'withheld' as VerdictState, verdict: undefined, probabilities: undefined }
+    }
     const v = latest.value
     if (!v) return { state: recordState(record), verdict: undefined, probabilities: undefined }
     return { state: (v.provisional ? 'provisional' : 'live') as VerdictState, ...v }

@@ -4,6 +4,7 @@ import type { VerdictState } from './components/VerdictPanel.vue'
 /** What a site's record can say of its verdict, once no window verdicts are arriving for it. */
 export function recordState(record: SiteRecord | undefined): VerdictState {
   if (record?.probabilities) return 'final'
+  if (record?.quality && !record.quality.ok) return 'withheld'
   switch (record?.status) {
     case 'recording':
       return 'waiting'
