@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(sox libsox-fmt-all pulseaudio chromium poppler-utils xvfb)
+APT_PACKAGES=(sox libsox-fmt-all pulseaudio chromium poppler-utils xvfb espeak-ng)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

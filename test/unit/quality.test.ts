@@ -96,7 +96,8 @@ describe('the quality gate', () => {
     )
   })
 
-  it.skipIf(!espeak)('withholds speech (espeak-ng)', async () => {
+  // CI installs espeak-ng (scripts/setup.sh): there a missing one fails instead of skipping
+  it.skipIf(!espeak && process.env.CI !== 'true')('withholds speech (espeak-ng)', async () => {
     const { put } = scratch('phonoscope-speech-')
     const wav = put('speech.wav', '')
     execFileSync('espeak-ng', [
