@@ -158,7 +158,7 @@ def test_export_with_the_site_fusion_of_a_recorded_run(tiny_run, recordings, tmp
     rng = np.random.default_rng(0)
     lean = {"normal": [4, 1, 1], "mild": [1, 3, 1], "moderate_severe": [1, 1, 3]}
     folds = {k: [{"file": r.file, "fold": k, "probs": rng.dirichlet(lean[r.label_patient]).tolist()}
-                 for r in recordings if r.fold == k] for k in (0, 1)}
+                 for r in recordings if r.fold == k] for k in (0, 1, 2)}  # calibration cross-fits over >= 3 folds
     records.write_record(records.record_of_run(tmp_path / "cv", {"config": {}}, folds))
     with pytest.raises(ValueError, match="--cv"):
         export.export([tiny_run[0] / "model.pt"], "fused", tmp_path, aggregation="fusion")
@@ -167,8 +167,9 @@ def test_export_with_the_site_fusion_of_a_recorded_run(tiny_run, recordings, tmp
     assert saved["aggregation"] == "fusion" and saved["fusion"] == card["fusion"]
     assert np.array(saved["fusion"]["weights"]).shape == (3, 9) and len(saved["fusion"]["features"]) == 9
     recorded = records.fold_rows(records.read_record(records.record_path("cv")))
-    y, probs = patients(recorded[0] + recorded[1])
+    y, probs = patients(recorded[0] + recorded[1] + recorded[2])
     want = fit_fusion(probs, y)
     assert np.allclose(saved["fusion"]["weights"], want["weights"]) and saved["fusion"]["n_patients"] == len(y)
     fused = np.array([aggregate(p, "fusion", saved["fusion"]) for p in probs])
     assert np.mean(fused.argmax(1) == y) > 0.6  # the fitted fusion separates the leaning classes
+    assert saved["calibration"]["patient"]["rule"] == "fusion" and saved["calibration"]["recording"]["temperature"] > 0
