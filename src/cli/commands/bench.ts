@@ -15,7 +15,21 @@ interface Throughput {
   files: number
   audio_s: number
   compute_s: number
+  /** the reference's BLAS (bench_frontend.py): which kernel ran, and the OpenBLAS overrides (null: unset) */
+  blas: {
+    libraries: { internal_api: string; version: string; architecture: string }[]
+    overrides: Record<string, string | null>
+  }
 }
+
+/** "openblas 0.3.31 SkylakeX kernel, OPENBLAS_CORETYPE=unset OPENBLAS_L2_SIZE=unset": the figure's environment. */
+const blasEnvironment = ({ libraries, overrides }: Throughput['blas']): string =>
+  [
+    ...libraries.map((lib) => `${lib.internal_api} ${lib.version} ${lib.architecture} kernel`),
+    Object.entries(overrides)
+      .map(([name, value]) => `${name}=${value ?? 'unset'}`)
+      .join(' '),
+  ].join(', ')
 
 /** The first `count` recordings of the CirCor manifest, a fixed and reproducible selection. */
 function corpusFiles(count: number): string[] {
@@ -69,6 +83,7 @@ export function registerBench(program: Command): void {
           typescript_x_realtime: python!.audio_s / typescriptSeconds,
           librosa_x_realtime: python!.audio_s / python!.compute_s,
           ratio_typescript_over_librosa: python!.compute_s / typescriptSeconds,
+          librosa_blas: python!.blas,
         }
         if (options.json) return void console.log(JSON.stringify(result))
         console.log(
@@ -76,6 +91,7 @@ export function registerBench(program: Command): void {
         )
         console.log(`TypeScript front end  ${result.typescript_x_realtime.toFixed(0)} x real time (1 core)`)
         console.log(`librosa front end     ${result.librosa_x_realtime.toFixed(0)} x real time (1 thread)`)
+        console.log(`librosa environment   ${blasEnvironment(python!.blas)}`)
         console.log(
           `ratio TS / librosa    ${result.ratio_typescript_over_librosa.toFixed(2)} (goal >= 1.0; TS goal >= 1000x)`,
         )
