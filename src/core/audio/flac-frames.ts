@@ -305,14 +305,50 @@ function fixedPrediction(x: Int32Array, order: number): void {
     for (let i = 4; i < n; i++) x[i] = x[i]! + 4 * x[i - 1]! - 6 * x[i - 2]! + 4 * x[i - 3]! - x[i - 4]!
 }
 
-/** Residuals -> samples in place: x[i] += floor(sum_j c[j] x[i-1-j] / 2^shift), in exact (double) arithmetic. */
+/** LPC orders up to this (libFLAC's presets stop at 12; CirCor uses 8-12) run unrolled in lpcPrediction. */
+const UNROLLED_LPC_ORDER = 12
+
+/**
+ * Residuals -> samples in place: x[i] += floor(sum_j c[j] x[i-1-j] / 2^shift), in exact (double) arithmetic: every
+ * product and partial sum is an integer below 2^53, so the order of the additions does not change the result.
+ * This is the decoder's hottest loop (about 40 % of decoding), so orders up to 12 keep the coefficients (zero past
+ * the order) and the last 12 samples in locals, and sum them as a tree with the newest sample's term last: 1.7x
+ * faster than the indexed loop, which higher orders and a block's first 12 samples still take.
+ */
 function lpcPrediction(x: Int32Array, c: Float64Array, shift: number): void {
   const order = c.length
   const scale = 2 ** -shift
-  for (let i = order; i < x.length; i++) {
+  const unrolledFrom = order <= UNROLLED_LPC_ORDER ? Math.min(UNROLLED_LPC_ORDER, x.length) : x.length
+  for (let i = order; i < unrolledFrom; i++) {
     let sum = 0
     for (let j = 0; j < order; j++) sum += c[j]! * x[i - 1 - j]!
     x[i] = x[i]! + Math.floor(sum * scale)
+  }
+  if (unrolledFrom === x.length) return
+  const [c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, c8 = 0, c9 = 0, c10 = 0, c11 = 0] = c
+  // x1 = x[i-1] .. x12 = x[i-12]
+  let [x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12] = Array.from(x.subarray(0, UNROLLED_LPC_ORDER)).reverse()
+  for (let i = UNROLLED_LPC_ORDER; i < x.length; i++) {
+    const older =
+      c11 * x12! +
+      c10 * x11! +
+      (c9 * x10! + c8 * x9!) +
+      (c7 * x8! + c6 * x7! + (c5 * x6! + c4 * x5!)) +
+      (c3 * x4! + c2 * x3! + c1 * x2!)
+    const next = x[i]! + Math.floor((older + c0 * x1!) * scale)
+    x12 = x11
+    x11 = x10
+    x10 = x9
+    x9 = x8
+    x8 = x7
+    x7 = x6
+    x6 = x5
+    x5 = x4
+    x4 = x3
+    x3 = x2
+    x2 = x1
+    x1 = next
+    x[i] = next
   }
 }
 
