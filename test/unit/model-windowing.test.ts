@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { attentionOnGrid, recordingAttention } from '../../src/core/analysis/attention'
+import { coverageWeightedAttention } from '../../src/core/analysis/attention'
 import { planWindows, windowInput } from '../../src/core/analysis/windowing'
 import type { Windowing } from '../../src/core/api/model-card'
 import { runPython } from './model-fixture'
@@ -93,26 +93,15 @@ describe('windowInput', () => {
   })
 })
 
-describe('attention on the spectrogram grid', () => {
-  it('maps each frame and Mel bin to the attention cell it falls in (16 x 16 cells, tail to the last cell)', () => {
-    const map = { classes: 1, time: 2, freq: 2, data: Float32Array.from([1, 2, 3, 4]) }
-    const grid = attentionOnGrid(map, 35, 32) // 35 frames -> cells of 17 frames; frame 34 -> last cell
-    expect(grid[0]).toBe(1)
-    expect(grid[16]).toBe(2)
-    expect(grid[16 * 32]).toBe(1)
-    expect(grid[17 * 32]).toBe(3)
-    expect(grid[34 * 32 + 31]).toBe(4)
+describe('attention on the recording frames', () => {
+  it('maps each frame to the attention cell it falls in (16-frame cells, tail to the last cell)', () => {
+    const map = { first_frame: 0, frames: 35, time: 2, freq: 2, data: [1, 2, 3, 4] }
+    const grid = coverageWeightedAttention([map], 35)!.data // 35 frames -> cells of 17 frames; frame 34 -> last cell
+    expect([grid[0], grid[1], grid[16 * 2], grid[17 * 2], grid[34 * 2 + 1]]).toEqual([2, 4, 2, 6, 8])
   })
   it('averages overlapping windows over the recording', () => {
-    const one = (v: number) => ({ classes: 1, time: 1, freq: 1, data: Float32Array.from([v]) })
-    const grid = recordingAttention(
-      [
-        { plan: { index: 0, start: 0, end: 4, length: 4, kind: 'full', padded: false }, attention: one(1) },
-        { plan: { index: 1, start: 2, end: 6, length: 4, kind: 'last_aligned', padded: false }, attention: one(3) },
-      ],
-      6,
-      1,
-    )
-    expect(Array.from(grid)).toEqual([1, 1, 2, 2, 3, 3])
+    const one = (first_frame: number, v: number) => ({ first_frame, frames: 4, time: 1, freq: 1, data: [v] })
+    const grid = coverageWeightedAttention([one(0, 1), one(2, 3)], 6)!
+    expect(Array.from(grid.data)).toEqual([1, 1, 2, 2, 3, 3])
   })
 })

@@ -2,14 +2,20 @@ import type { Command } from 'commander'
 import { writeFileSync } from 'node:fs'
 import { basename, extname } from 'node:path'
 import type { ModelInfo } from '../../core/api/inference'
-import { recordingAttention } from '../../core/analysis/attention'
-import { classifyFeatures, modelSummary, sessionVerdict, type RecordingResult } from '../../core/analysis/classify'
+import { onMelBins } from '../../core/analysis/attention'
+import {
+  classifyFeatures,
+  modelSummary,
+  sessionVerdict,
+  windowsAttention,
+  type RecordingResult,
+} from '../../core/analysis/classify'
 import { toArray, verdictOf, type Probabilities } from '../../core/analysis/aggregate'
 import { attentionPng } from '../../core/analysis/png'
 import { withheldText, type Quality } from '../../core/analysis/quality'
 import type { HeartRate } from '../../core/analysis/segmentation'
 import { recordingFeatures, type RecordingFeatures } from '../../core/analysis/recording'
-import { CLASSES } from '../../core/api/classes'
+import { CLASSES, type ClassName } from '../../core/api/classes'
 import { defaultModelPath } from '../../core/model/card'
 import { InferenceClient } from '../../core/model/client'
 import { parseProvider } from '../../core/model/providers'
@@ -97,6 +103,11 @@ export function recordingJson(result: RecordingResult, info: ModelInfo) {
     })),
     probabilities: result.probabilities,
     verdict: result.verdict,
+    verdict_windows: result.verdict_windows,
+    attention_phase:
+      result.attention_phase &&
+      Object.fromEntries(Object.entries(result.attention_phase).map(([k, v]) => [k, round(v, 4)])),
+    murmur_timing: result.murmur_timing,
     ...heartAndQuality(result.heart_rate, result.quality),
     final: result.final,
     s1_onsets_s: result.segmentation?.s1_onsets.map((t) => round(t, 2)) ?? [],
@@ -115,26 +126,11 @@ function attentionTarget(out: string, file: string, several: boolean): string {
 function writeAttention(out: string, features: RecordingFeatures, result: RecordingResult): void {
   const ext = extname(out).toLowerCase()
   if (ext !== '.png' && ext !== '.json') throw new InputError('--attention', 'the output must end in .png or .json')
-  const windows = result.windows.map((w) => ({
-    plan: {
-      index: w.index,
-      start: w.start_frame,
-      end: w.end_frame,
-      length: w.input_frames,
-      kind: w.kind,
-      padded: w.padded,
-    },
-    attention: w.attention,
-  }))
-  const grid = recordingAttention(windows, features.frames, features.nMels)
   // a withheld recording's map is drawn for its most probable class: the attention is still what the model saw
-  const cls = CLASSES.indexOf(result.verdict ?? verdictOf(toArray(result.probabilities)))
-  const size = features.frames * features.nMels
+  const cls = result.verdict ?? verdictOf(toArray(result.probabilities))
+  const grid = (c: ClassName) => onMelBins(windowsAttention(result.windows, c, features.frames)!, features.nMels)
   if (ext === '.png') {
-    writeFileSync(
-      out,
-      attentionPng(features.data, grid.subarray(cls * size, (cls + 1) * size), features.frames, features.nMels),
-    )
+    writeFileSync(out, attentionPng(features.data, grid(cls), features.frames, features.nMels))
   } else {
     const rows = (data: Float32Array) =>
       Array.from({ length: features.frames }, (_, f) =>
@@ -146,9 +142,9 @@ function writeAttention(out: string, features: RecordingFeatures, result: Record
       frames: features.frames,
       n_mels: features.nMels,
       description:
-        "grid[class][frame][mel]: each window's attention map resampled to the spectrogram grid (nearest cell), averaged where windows overlap",
+        "grid[class][frame][mel]: each window's attention map on the spectrogram grid (nearest cell), scaled by its time cells (1 = spread evenly over the window) and averaged over the windows covering each frame",
       classes: CLASSES,
-      grid: Object.fromEntries(CLASSES.map((c, i) => [c, rows(grid.subarray(i * size, (i + 1) * size))])),
+      grid: Object.fromEntries(CLASSES.map((c) => [c, rows(grid(c))])),
     }
     writeFileSync(out, JSON.stringify(json))
   }

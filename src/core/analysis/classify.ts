@@ -3,7 +3,8 @@ import { CLASSES, type ClassName } from '../api/classes'
 import type { Aggregation, ModelCard, PatientRule } from '../api/model-card'
 import { aggregateRecordings, fromLogProbs, toArray, toRecord, verdictOf, type Probabilities } from './aggregate'
 import { calibrate } from './calibration'
-import type { AttentionMap } from './attention'
+import { coverageWeightedAttention, placeClass, type AttentionMap } from './attention'
+import { attentionByPhase, murmurTiming, type PhaseShares } from './attention-phase'
 import { assessQuality, gated, MIN_SECONDS, type Quality } from './quality'
 import type { RecordingFeatures } from './recording'
 import { heartRateOf, segmentHeartCycles, type HeartRate, type Segmentation } from './segmentation'
@@ -43,6 +44,12 @@ export interface RecordingResult {
   probabilities: Probabilities
   /** null when withheld: the recording failed the gate, or none of its windows passed */
   verdict: ClassName | null
+  /** indices of the windows whose mean is the verdict (those the gate passed); [] when withheld */
+  verdict_windows: number[]
+  /** the verdict class's attention over those windows by heart phase; null without a verdict or a segmentation */
+  attention_phase: PhaseShares | null
+  /** a murmur verdict whose attention one phase dominates (murmurTiming); null otherwise */
+  murmur_timing: 'systolic' | 'diastolic' | null
   quality: Quality
   heart_rate: HeartRate | null
   segmentation: Segmentation | null
@@ -55,6 +62,10 @@ export const frameStart = (f: number, card: ModelCard): number =>
   (f * card.frontend.hop_length) / card.frontend.sample_rate
 export const frameEnd = (f: number, card: ModelCard): number =>
   (f * card.frontend.hop_length + card.frontend.n_fft) / card.frontend.sample_rate
+
+/** The shortest span the quality gate grades: its own minimum, never under the model's (the card's min_frames). */
+export const gateMinSeconds = (card: ModelCard): number =>
+  Math.max(MIN_SECONDS, frameEnd(card.windowing.min_frames - 1, card))
 
 /**
  * Windows -> model -> probabilities: every window of the card's windowing (hop overridable) runs as a batch of one
@@ -78,7 +89,7 @@ export async function classifyFeatures(
     ),
   )
   const rate = card.frontend.sample_rate
-  const minSeconds = Math.max(MIN_SECONDS, frameEnd(card.windowing.min_frames - 1, card))
+  const minSeconds = gateMinSeconds(card)
   const segmentation = segmentHeartCycles(features.signal, rate)
   const recording = { segmentation, quality: assessQuality(features.signal, rate, segmentation, minSeconds) }
   const windows = plans.map((plan, i) => {
@@ -91,19 +102,57 @@ export async function classifyFeatures(
     calibrate(toArray(meanOf((passed.length ? passed : windows).map((w) => w.probabilities))), card, 'recording'),
   )
   const quality = recording.quality.ok && passed.length === 0 ? windowsFailed(windows) : recording.quality
+  const verdict = gated(quality, () => verdictOf(CLASSES.map((c) => probs[c])))
+  const phases =
+    verdict === null || !segmentation ? null : verdictPhases(passed, verdict, features.frames, card, segmentation)
   return {
     file: features.path,
     duration_s: features.durationS,
     frames: features.frames,
     windows,
     probabilities: probs,
-    verdict: gated(quality, () => verdictOf(CLASSES.map((c) => probs[c]))),
+    verdict,
+    verdict_windows: verdict === null ? [] : passed.map((w) => w.index),
+    attention_phase: phases?.attention ?? null,
+    murmur_timing: phases && verdict !== 'normal' ? murmurTiming(phases) : null,
     quality,
     heart_rate: gated(quality, () => segmentation && heartRateOf(segmentation)),
     segmentation,
     final: features.frames >= card.windowing.window_frames,
   }
 }
+
+/** Attention of `cls` over windows on the recording's frames (coverageWeightedAttention). */
+export function windowsAttention(windows: WindowResult[], cls: ClassName, nFrames: number) {
+  const c = CLASSES.indexOf(cls)
+  const placed = windows.map((w) =>
+    placeClass(w.attention, c, {
+      first_frame: w.start_frame,
+      frames: w.end_frame - w.start_frame,
+      input_frames: w.input_frames,
+    }),
+  )
+  return coverageWeightedAttention(placed, nFrames)
+}
+
+/** The verdict class's attention over the verdict's windows, by heart phase; each frame counts at its centre. */
+function verdictPhases(
+  windows: WindowResult[],
+  verdict: ClassName,
+  nFrames: number,
+  card: ModelCard,
+  segmentation: Segmentation,
+) {
+  const attention = windowsAttention(windows, verdict, nFrames)
+  const half = card.frontend.n_fft / 2 / card.frontend.sample_rate
+  return attention ? attentionByPhase(attention, segmentation, (f) => frameStart(f, card) + half) : null
+}
+
+/** The spans of the windows the verdict came from (RecordingResult.verdict_windows), as a site record keeps them. */
+export const verdictSpans = (result: RecordingResult) =>
+  result.windows
+    .filter((w) => result.verdict_windows.includes(w.index))
+    .map(({ index, start_s, end_s }) => ({ index, start_s, end_s }))
 
 interface SpanAnalysis {
   segmentation: Segmentation | null

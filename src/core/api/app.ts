@@ -60,6 +60,8 @@ export interface SiteRecord {
   /** the site's verdict: the mean of its final windows' probabilities (none while only provisional, or withheld) */
   probabilities?: Probabilities
   verdict?: ClassName
+  /** the windows of the offline classify (the card's grid) whose mean is the verdict: those the gate passed */
+  verdict_windows?: { index: number; start_s: number; end_s: number }[]
   /** the recording's signal quality once it ended; not ok: the verdict is withheld for these reasons (re-record) */
   quality?: { score: number; ok: boolean; reasons: string[] }
   /** from the heart-cycle segmentation of the whole recording; null when no rate could be found */

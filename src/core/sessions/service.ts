@@ -18,7 +18,7 @@ import {
   validateCall,
 } from '../api/app'
 import { CLASSES } from '../api/classes'
-import { classifyFeatures, type Inferer } from '../analysis/classify'
+import { classifyFeatures, verdictSpans, type Inferer } from '../analysis/classify'
 import { aggregateRecordings, toRecord, verdictOf } from '../analysis/aggregate'
 import { recordingFeatures } from '../analysis/recording'
 import { resampleStream } from '../audio/resample'
@@ -229,7 +229,8 @@ export class SessionService implements PhonoscopeApi {
         recording(info)
         const record = siteOf(info, site)
         Object.assign(record, { status: 'recording', duration_s: 0, sample_rate: source.sampleRate, windows: [] })
-        for (const stale of ['probabilities', 'verdict', 'quality', 'heart_rate_bpm'] as const) delete record[stale]
+        for (const stale of ['probabilities', 'verdict', 'verdict_windows', 'quality', 'heart_rate_bpm'] as const)
+          delete record[stale]
       })
       return { info: info as SessionInfo & { hop_s?: number }, source, writer }
     } catch (error) {
@@ -367,7 +368,11 @@ export class SessionService implements PhonoscopeApi {
           Object.assign(record, { quality: result.quality, heart_rate_bpm: result.heart_rate?.bpm ?? null })
           // a site the quality gate withholds has no verdict and stays out of the patient verdict
           if (result.verdict !== null)
-            Object.assign(record, { probabilities: result.probabilities, verdict: result.verdict })
+            Object.assign(record, {
+              probabilities: result.probabilities,
+              verdict: result.verdict,
+              verdict_windows: verdictSpans(result),
+            })
         }
       }
       // only this site changes: other processes may be recording the session's other sites

@@ -47,7 +47,7 @@ export function paintColumns(data: ArrayLike<number>, frames: number, nMels: num
 export interface AttentionGrid {
   time: number
   freq: number
-  data: number[]
+  data: ArrayLike<number>
   first_frame: number
   frames: number
 }
@@ -77,7 +77,7 @@ export function drawAttention(
   opacity: number,
 ): void {
   let max = 0
-  for (const v of grid.data) max = Math.max(max, v)
+  for (let i = 0; i < grid.data.length; i++) max = Math.max(max, grid.data[i]!)
   if (!(max > 0)) return
   const cellFrames = grid.frames / grid.time
   const cellHeight = height / grid.freq
@@ -92,26 +92,4 @@ export function drawAttention(
       ctx.fillRect(x0, height - (f + 1) * cellHeight, x1 - x0, cellHeight)
     }
   }
-}
-
-/**
- * Where the model looked over a whole recording: every window's map spread over the frames it covers (each cell's
- * share divided by its frame count), averaged over the windows covering each frame. One column per frame.
- */
-export function averageAttention(grids: AttentionGrid[], totalFrames: number): AttentionGrid | undefined {
-  const freq = grids[0]?.freq
-  if (!freq || totalFrames <= 0) return undefined
-  const sum = new Float64Array(totalFrames * freq)
-  const count = new Uint16Array(totalFrames)
-  for (const g of grids) {
-    if (g.freq !== freq) continue
-    const cellFrames = g.frames / g.time
-    for (let frame = Math.max(0, g.first_frame); frame < Math.min(totalFrames, g.first_frame + g.frames); frame++) {
-      const t = Math.min(g.time - 1, Math.floor((frame - g.first_frame) / cellFrames))
-      for (let f = 0; f < freq; f++) sum[frame * freq + f]! += g.data[t * freq + f]! / cellFrames
-      count[frame]!++
-    }
-  }
-  const data = Array.from(sum, (v, i) => (count[Math.floor(i / freq)] ? v / count[Math.floor(i / freq)]! : 0))
-  return { time: totalFrames, freq, data, first_frame: 0, frames: totalFrames }
 }
