@@ -103,9 +103,12 @@ class FrameSink {
       this.mono = grown
     }
     const out = this.mono.subarray(this.length, this.length + blockSize)
-    out.fill(0)
-    for (const channel of channels) {
-      for (let i = 0; i < blockSize; i++) out[i] = out[i]! + channel[i]! * this.scale
+    const { scale } = this
+    // one pass for mono, the common case (all of CirCor): decoding is most of the front end's time
+    const first = channels[0]!
+    for (let i = 0; i < blockSize; i++) out[i] = first[i]! * scale
+    for (const channel of channels.slice(1)) {
+      for (let i = 0; i < blockSize; i++) out[i] = out[i]! + channel[i]! * scale
     }
     if (channels.length > 1) for (let i = 0; i < blockSize; i++) out[i]! /= channels.length
     this.length += blockSize
@@ -129,10 +132,12 @@ class FrameSink {
     const n = channels.length
     if (this.bytesPerSample === 2 && LITTLE_ENDIAN) {
       if (this.pcm.length < blockSize * n) this.pcm = new Int16Array(blockSize * n)
-      for (let c = 0; c < n; c++) {
-        const channel = channels[c]!
-        for (let i = 0; i < blockSize; i++) this.pcm[i * n + c] = channel[i]!
-      }
+      if (n === 1) this.pcm.set(channels[0]!.subarray(0, blockSize))
+      else
+        for (let c = 0; c < n; c++) {
+          const channel = channels[c]!
+          for (let i = 0; i < blockSize; i++) this.pcm[i * n + c] = channel[i]!
+        }
       this.md5.update(new Uint8Array(this.pcm.buffer, 0, blockSize * n * 2))
       return
     }
