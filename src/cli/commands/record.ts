@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { SITES, type SessionInfo, type Site, type SiteStatus, type SourceSpec } from '../../core/api/app'
 import { CLASS_LABELS } from '../../core/api/classes'
+import { withheldText } from '../../core/analysis/quality'
 import { InputError } from '../../core/errors'
 import { listCaptureDevices } from '../../core/live/sox-source'
 import { defaultSessionsDir, SessionStore } from '../../core/sessions/store'
@@ -85,10 +86,11 @@ async function record(options: RecordOptions): Promise<void> {
   try {
     service.on('verdict', (v) =>
       console.log(
-        `${v.end_s.toFixed(1).padStart(6)} s  ${(v.provisional ? 'provisional ' : '') + CLASS_LABELS[v.verdict]}`.padEnd(
-          36,
-        ) +
-          `normal ${percent(v.probabilities.normal)}  mild ${percent(v.probabilities.mild)}  moderate-severe ${percent(v.probabilities.moderate_severe)}`,
+        `${v.end_s.toFixed(1).padStart(6)} s  ` +
+          (v.verdict === null
+            ? `withheld: ${withheldText(v.quality)}`
+            : `${(v.provisional ? 'provisional ' : '') + CLASS_LABELS[v.verdict]}`.padEnd(26) +
+              `normal ${percent(v.probabilities.normal)}  mild ${percent(v.probabilities.mild)}  moderate-severe ${percent(v.probabilities.moderate_severe)}`),
       ),
     )
     service.on('device', (d) => process.stderr.write(`phonoscope: ${d.message}\n`))

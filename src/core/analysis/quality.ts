@@ -200,5 +200,5 @@ export const assessQuality = (
 export const gated = <V>(quality: Quality, value: () => V): V | null => (quality.ok ? value() : null)
 
 /** "insufficient quality: silence, re-record": what the CLI, the UI and the report say instead of a verdict. */
-export const withheldText = (quality: Quality): string =>
+export const withheldText = (quality: { reasons: readonly string[] }): string =>
   `insufficient quality: ${quality.reasons.map((r) => r.replace(/_/g, ' ')).join(', ')}, re-record`

@@ -39,9 +39,14 @@ export interface WindowVerdict {
   end_s: number
   /** true before a full window (936 frames) has been heard: a verdict on less sound than the model's window */
   provisional: boolean
+  /** the model's, on the card's recording scale (calibration.ts); kept for a withheld window, never shown as a grade */
   probabilities: Probabilities
-  verdict: ClassName
-  /** the model's attention for the verdict's class, [time'][freq'] row-major, sums to 1 */
+  /** null when the quality gate refused the window's sound, or it is shorter than the gate's minimum (too_short) */
+  verdict: ClassName | null
+  quality: { score: number; ok: boolean; reasons: string[] }
+  /** from the heart-cycle segmentation of the window's sound; null when withheld or no rate was found */
+  heart_rate_bpm: number | null
+  /** the model's attention for its top class, [time'][freq'] row-major, sums to 1 */
   attention: { time: number; freq: number; data: number[] }
   /** first frame and frame count of the spectrogram the attention covers */
   first_frame: number

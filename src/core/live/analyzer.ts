@@ -1,21 +1,36 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Site, WindowVerdict } from '../api/app'
 import { CLASSES } from '../api/classes'
-import type { Inferer } from '../analysis/classify'
+import { gateMinSeconds, type Inferer } from '../analysis/classify'
 import { fromLogProbs, toRecord, verdictOf } from '../analysis/aggregate'
+import { calibrate } from '../analysis/calibration'
+import { assessQuality, gated, type Quality } from '../analysis/quality'
+import { heartRateOf, segmentHeartCycles, type Segmentation } from '../analysis/segmentation'
 import type { Samples } from '../audio/types'
 import { LogMelStream, type LogMelBlock } from '../dsp/logmel'
 import type { ModelCard } from '../api/model-card'
+import { SampleRing } from './sample-ring'
 
 export interface AnalyzerEvents {
   columns(block: LogMelBlock, firstFrame: number): void
   verdict(verdict: WindowVerdict): void
 }
 
+interface WindowJob {
+  data: Float32Array
+  /** the window's 4 kHz samples, for the quality gate */
+  samples: Float32Array
+  frames: number
+  endFrame: number
+}
+
 /**
  * The live analysis of one site: 4 kHz samples in, log-Mel columns out as soon as they exist, and a verdict on the
- * last window (up to 936 frames) every `hopFrames`. Before a full window the verdict is provisional. Inference runs
- * beside capture, one window at a time: when it is slower than the hop, only the newest waiting window is kept and
- * the ones it replaces are counted as dropped, so nothing queues without bound.
+ * last window (up to 936 frames) every `hopFrames`. Before a full window the verdict is provisional. Each window
+ * passes the same quality gate as an offline classify (quality.ts on its own samples): one it refuses, and any
+ * shorter than the gate's minimum, has no verdict. Inference runs beside capture, one window at a time: when it is
+ * slower than the hop, only the newest waiting window is kept and the ones it replaces are counted as dropped, so
+ * nothing queues without bound.
  */
 export class LiveAnalyzer {
   private readonly logMel: LogMelStream
@@ -24,7 +39,10 @@ export class LiveAnalyzer {
   private framesSeen = 0
   private nextVerdictAt: number
   private inFlight: Promise<void> | undefined
-  private waiting: { data: Float32Array; frames: number; endFrame: number } | undefined
+  private waiting: WindowJob | undefined
+  /** the samples of the last window (and the few not yet in a frame): 480 kB at most */
+  private readonly samples: SampleRing
+  private readonly minSeconds: number
   private windowIndex = 0
   dropped = 0
 
@@ -40,6 +58,9 @@ export class LiveAnalyzer {
     this.nMels = card.frontend.n_mels
     this.window = new Float32Array(card.windowing.window_frames * this.nMels)
     this.nextVerdictAt = Math.min(hopFrames, card.windowing.window_frames)
+    const { hop_length, n_fft } = card.frontend
+    this.samples = new SampleRing((card.windowing.window_frames - 1) * hop_length + n_fft + hop_length)
+    this.minSeconds = gateMinSeconds(card)
   }
 
   get frames(): number {
@@ -47,6 +68,7 @@ export class LiveAnalyzer {
   }
 
   push(samples: Samples): void {
+    this.samples.push(samples)
     const block = this.logMel.push(samples)
     if (block.frames === 0) return
     this.remember(block)
@@ -78,8 +100,11 @@ export class LiveAnalyzer {
   private schedule(): void {
     const frames = Math.min(this.framesSeen, this.card.windowing.window_frames)
     const data = this.window.slice(this.window.length - frames * this.nMels)
+    const { hop_length, n_fft } = this.card.frontend
+    const endFrame = this.framesSeen
+    const samples = this.samples.slice((endFrame - frames) * hop_length, (endFrame - 1) * hop_length + n_fft)
     if (this.waiting) this.dropped++
-    this.waiting = { data, frames, endFrame: this.framesSeen }
+    this.waiting = { data, samples, frames, endFrame }
     if (!this.inFlight) this.inFlight = this.drain()
   }
 
@@ -88,21 +113,37 @@ export class LiveAnalyzer {
       const job = this.waiting
       this.waiting = undefined
       const start = performance.now()
-      const output = await this.inferer.infer({ batch: 1, frames: job.frames, nMels: this.nMels, data: job.data })
-      this.events.verdict(this.toVerdict(job, output, performance.now() - start))
+      const inference = this.inferer.infer({ batch: 1, frames: job.frames, nMels: this.nMels, data: job.data })
+      // the gate (~35 ms on a 30 s window) runs while the model works in its own process or thread, so a window's
+      // latency is the slower of the two rather than their sum; the inference client sends its request only after
+      // an await, hence one turn of the event loop first (its failure is awaited below, not left unhandled meanwhile)
+      inference.catch(() => undefined)
+      await nextTurn()
+      const span = this.assess(job.samples)
+      this.events.verdict(this.toVerdict(job, await inference, span, performance.now() - start))
     }
     this.inFlight = undefined
   }
 
+  private assess(samples: Float32Array): { segmentation: Segmentation | null; quality: Quality } {
+    const rate = this.card.frontend.sample_rate
+    const segmentation = segmentHeartCycles(samples, rate)
+    return { segmentation, quality: assessQuality(samples, rate, segmentation, this.minSeconds) }
+  }
+
   private toVerdict(
-    job: { frames: number; endFrame: number },
+    job: WindowJob,
     output: Awaited<ReturnType<Inferer['infer']>>,
+    { segmentation, quality }: { segmentation: Segmentation | null; quality: Quality },
     ms: number,
   ): WindowVerdict {
-    const probabilities = fromLogProbs(output.logProbs)
-    const verdict = verdictOf(probabilities)
+    // a window is shown on the card's recording scale (the temperature fitted on CirCor's recordings, whose unit is a
+    // 30 s window's probabilities), so a live window sounds no surer than the site's final verdict will; the
+    // temperature keeps the argmax
+    const probabilities = calibrate(fromLogProbs(output.logProbs), this.card, 'recording')
+    const top = verdictOf(probabilities)
     const [, , time, freq] = output.attentionShape
-    const c = CLASSES.indexOf(verdict)
+    const c = CLASSES.indexOf(top)
     const size = time * freq
     const { hop_length, sample_rate, n_fft } = this.card.frontend
     const firstFrame = job.endFrame - job.frames
@@ -113,7 +154,9 @@ export class LiveAnalyzer {
       end_s: ((job.endFrame - 1) * hop_length + n_fft) / sample_rate,
       provisional: job.frames < this.card.windowing.window_frames,
       probabilities: toRecord(probabilities),
-      verdict,
+      verdict: gated(quality, () => top),
+      quality,
+      heart_rate_bpm: gated(quality, () => (segmentation && heartRateOf(segmentation)?.bpm) ?? null),
       attention: { time, freq, data: Array.from(output.attention.subarray(c * size, (c + 1) * size)) },
       first_frame: firstFrame,
       frames: job.frames,

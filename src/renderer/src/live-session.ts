@@ -3,7 +3,7 @@ import { SITES, type Events, type SessionInfo, type Site, type SourceSpec, type 
 import type { ApiClient } from './api'
 import type { VerdictState } from './components/VerdictPanel.vue'
 import { MicrophoneCapture } from './audio/microphone'
-import { recordState } from './verdict-state'
+import { recordState, windowState } from './verdict-state'
 
 /** The spectrogram and waveform views the live session feeds (LiveSpectrogram.vue and PcgWaveform.vue expose these). */
 export interface LiveSinks {
@@ -87,19 +87,25 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
   const siteRecord = computed(() => session.value?.sites.find((s) => s.site === shownSite.value))
   const latest = computed(() => windows.value.at(-1))
 
-  /** What the verdict panel shows for the site on screen. */
+  /** What the verdict panel shows for the site on screen: a withheld one says why, and no probabilities. */
   const verdict = computed(() => {
     const record = siteRecord.value
+    const none = { verdict: undefined, probabilities: undefined }
+    const site = { qualityReasons: record?.quality?.reasons, heartRateBpm: record?.heart_rate_bpm }
     if (record?.status === 'done' && record.probabilities) {
-      return { state: 'final' as VerdictState, verdict: record.verdict, probabilities: record.probabilities }
+      return { state: 'final' as VerdictState, verdict: record.verdict, probabilities: record.probabilities, ...site }
     }
     // the site ended and the quality gate refused it: no live window's grade stays on screen
     if (record?.status === 'done' && recordState(record) === 'withheld') {
-      return { state: 'withheld' as VerdictState, verdict: undefined, probabilities: undefined }
+      return { state: 'withheld' as VerdictState, ...none, ...site }
     }
     const v = latest.value
-    if (!v) return { state: recordState(record), verdict: undefined, probabilities: undefined }
-    return { state: (v.provisional ? 'provisional' : 'live') as VerdictState, ...v }
+    if (!v) return { state: recordState(record), ...none, ...site }
+    const live = { qualityReasons: v.quality.reasons, heartRateBpm: v.heart_rate_bpm }
+    // too little sound yet for the gate to grade: still listening, not a failed recording
+    const listening = v.quality.reasons.length === 1 && v.quality.reasons[0] === 'too_short'
+    if (v.verdict === null) return { state: (listening ? 'waiting' : 'withheld') as VerdictState, ...none, ...live }
+    return { state: windowState(v, 'live'), verdict: v.verdict, probabilities: v.probabilities, ...live }
   })
   const heardS = computed(() => (latest.value ? latest.value.end_s - latest.value.start_s : 0))
 
