@@ -104,7 +104,7 @@ export async function classifyFeatures(
   const quality = recording.quality.ok && passed.length === 0 ? windowsFailed(windows) : recording.quality
   const verdict = gated(quality, () => verdictOf(CLASSES.map((c) => probs[c])))
   const phases =
-    verdict === null || !segmentation ? null : verdictPhases(passed, verdict, features.frames, card, segmentation)
+    verdict === null || !segmentation ? null : attentionPhases(passed, verdict, features.frames, card, segmentation)
   return {
     file: features.path,
     duration_s: features.durationS,
@@ -135,15 +135,15 @@ export function windowsAttention(windows: WindowResult[], cls: ClassName, nFrame
   return coverageWeightedAttention(placed, nFrames)
 }
 
-/** The verdict class's attention over the verdict's windows, by heart phase; each frame counts at its centre. */
-function verdictPhases(
+/** A class's attention over windows, by heart phase (attentionByPhase); each frame counts at its centre. */
+export function attentionPhases(
   windows: WindowResult[],
-  verdict: ClassName,
+  cls: ClassName,
   nFrames: number,
   card: ModelCard,
   segmentation: Segmentation,
 ) {
-  const attention = windowsAttention(windows, verdict, nFrames)
+  const attention = windowsAttention(windows, cls, nFrames)
   const half = card.frontend.n_fft / 2 / card.frontend.sample_rate
   return attention ? attentionByPhase(attention, segmentation, (f) => frameStart(f, card) + half) : null
 }
