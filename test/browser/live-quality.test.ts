@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { accessibilityViolations, appUnderTest, callFromPage, chromiumAvailable, screenshot } from '../helpers/browser'
+import {
+  accessibilityViolations,
+  appUnderTest,
+  callFromPage,
+  chromiumAvailable,
+  screenshot,
+  withSecondWindow,
+} from '../helpers/browser'
 import { sine, wavBytes } from '../helpers/wav'
 
 // A recording the server may replay (PHONOSCOPE_DATA is one of its folders): 24 s of a steady 150 Hz tone, no heart
@@ -16,13 +23,7 @@ describe.skipIf(!chromiumAvailable())('live verdicts pass the quality gate, in C
 
   it('a tone gets no live grade: the panel says withheld and why, with no heart rate', async () => {
     const { page } = app
-    const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(app.server.url)
-    await page.waitForSelector('[data-testid=start-session]')
-    const other = await page.context().browser()!.newPage()
-    await other.goto(app.server.url)
-    await other.waitForSelector('[data-testid=start-session]')
+    const { other, errors } = await withSecondWindow(app)
     const started = await callFromPage(other, 'session.start', { source: { kind: 'file', path: TONE, speed: 2 } })
     const id = (started.result as { id: string }).id
     await expect.poll(() => page.isVisible('[data-testid=follow-exam]')).toBe(true)

@@ -199,3 +199,18 @@ export function callFromPage(
     [command, params, WS_PATH, TOKEN_META] as const,
   )
 }
+
+/**
+ * The app's start screen in the test's page and in a second window (as another tab would open it); `errors` collects
+ * the test page's uncaught errors.
+ */
+export async function withSecondWindow(app: AppUnderTest): Promise<{ other: Page; errors: string[] }> {
+  const errors: string[] = []
+  app.page.on('pageerror', (error) => errors.push(error.message))
+  const other = await app.page.context().browser()!.newPage()
+  for (const page of [app.page, other]) {
+    await page.goto(app.server.url)
+    await page.waitForSelector('[data-testid=start-session]')
+  }
+  return { other, errors }
+}
