@@ -69,6 +69,9 @@ describe('a live session replaying the sample recording', () => {
     const site = info.sites.find((s) => s.site === 'AV')!
     expect(site.verdict).toBe(offline.verdict)
     expect(site.probabilities).toEqual(offline.probabilities)
+    // the site's verdict names the offline windows it is the mean of
+    expect(site.verdict_windows!.map((w) => w.index)).toEqual(offline.verdict_windows)
+    expect(site.verdict_windows!.length).toBeGreaterThan(0)
     expect(site.windows).toHaveLength(verdicts.length)
     expect(info.verdict).toBe(offline.verdict)
   })
