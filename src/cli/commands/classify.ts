@@ -166,6 +166,15 @@ function printTable(result: RecordingResult): void {
   const heart = result.heart_rate
   const rate = heart ? `${heart.bpm.toFixed(0)} bpm (variability ${heart.variability_ms.toFixed(0)} ms)` : 'none'
   console.log(`  heart rate ${rate}, quality ${result.quality.score.toFixed(2)}`)
+  if (result.verdict !== null) console.log(`  verdict from window(s) ${result.verdict_windows.join(', ')}`)
+  const phase = result.attention_phase
+  if (phase) {
+    const share = (v: number) => `${(100 * v).toFixed(1)}%`
+    const timing = result.murmur_timing ? `: ${result.murmur_timing}` : ''
+    console.log(
+      `  attention by phase: S1 ${share(phase.s1)}, systole ${share(phase.systole)}, S2 ${share(phase.s2)}, diastole ${share(phase.diastole)}${timing}`,
+    )
+  }
   if (!result.final) console.log(`  provisional: shorter than the model's window, the verdict rests on less sound`)
 }
 
