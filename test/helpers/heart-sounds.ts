@@ -1,4 +1,6 @@
 /** Synthetic heart sounds for the segmentation and quality tests: known onsets, a known rate, a fixed seed. */
+import type { RecordingFeatures } from '../../src/core/analysis/recording'
+import { DEFAULT_FRONTEND, frameCount } from '../../src/core/dsp/params'
 export const RATE = 4000
 
 /** A deterministic uniform generator in [0, 1) (Park-Miller), so every run hears the same noise. */
@@ -50,4 +52,18 @@ export function syntheticPcg(bpm: number, seconds: number, seed = 3): SyntheticP
     t += cycle
   }
   return { signal, s1, s2 }
+}
+
+/** A 4 kHz signal as the classifier's input: its samples, and a blank log-Mel of the right shape (for an Inferer stub). */
+export const featuresOf = (signal: Float32Array, path = 'synthetic.wav'): RecordingFeatures => {
+  const frames = frameCount(signal.length)
+  return {
+    path,
+    frames,
+    nMels: DEFAULT_FRONTEND.n_mels,
+    data: new Float32Array(frames * DEFAULT_FRONTEND.n_mels),
+    durationS: signal.length / RATE,
+    sampleRate: RATE,
+    signal,
+  }
 }

@@ -2,11 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { coverageWeightedAttention, type PlacedAttention } from '../../src/core/analysis/attention'
 import { attentionByPhase, murmurTiming } from '../../src/core/analysis/attention-phase'
 import { classifyFeatures, type Inferer } from '../../src/core/analysis/classify'
-import type { RecordingFeatures } from '../../src/core/analysis/recording'
 import type { Segmentation } from '../../src/core/analysis/segmentation'
 import { loadModelCard, defaultModelPath } from '../../src/core/model/card'
-import { DEFAULT_FRONTEND, frameCount } from '../../src/core/dsp/params'
-import { gaussianNoise, RATE, syntheticPcg } from '../helpers/heart-sounds'
+import { featuresOf, gaussianNoise, RATE, syntheticPcg } from '../helpers/heart-sounds'
 
 const card = loadModelCard(defaultModelPath())
 
@@ -116,17 +114,7 @@ describe("the recording's verdict names its windows", () => {
     // 90 s of heart sounds, the last 30 s under noise: the windows there are withheld, the recording passes
     const signal = syntheticPcg(90, 90).signal
     gaussianNoise(30 * RATE, 0.1).forEach((v, i) => (signal[60 * RATE + i]! += v))
-    const frames = frameCount(signal.length)
-    const features: RecordingFeatures = {
-      path: 'noisy-end.wav',
-      frames,
-      nMels: DEFAULT_FRONTEND.n_mels,
-      data: new Float32Array(frames * DEFAULT_FRONTEND.n_mels),
-      durationS: signal.length / RATE,
-      sampleRate: RATE,
-      signal,
-    }
-    const result = await classifyFeatures(features, card, mild)
+    const result = await classifyFeatures(featuresOf(signal, 'noisy-end.wav'), card, mild)
     const passed = result.windows.filter((w) => w.verdict !== null).map((w) => w.index)
     expect(passed.length).toBeGreaterThan(0)
     expect(passed.length).toBeLessThan(result.windows.length)

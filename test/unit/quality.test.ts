@@ -4,11 +4,11 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { classifyFeatures, sessionVerdict, type Inferer } from '../../src/core/analysis/classify'
 import { assessQuality, withheldText, type QualityReason } from '../../src/core/analysis/quality'
-import { recordingFeatures, type RecordingFeatures } from '../../src/core/analysis/recording'
+import { recordingFeatures } from '../../src/core/analysis/recording'
 import { segmentHeartCycles } from '../../src/core/analysis/segmentation'
 import { defaultModelPath, loadModelCard } from '../../src/core/model/card'
-import { DEFAULT_FRONTEND, frameCount } from '../../src/core/dsp/params'
-import { gaussianNoise, RATE, syntheticPcg } from '../helpers/heart-sounds'
+import { DEFAULT_FRONTEND } from '../../src/core/dsp/params'
+import { featuresOf, gaussianNoise, RATE, syntheticPcg } from '../helpers/heart-sounds'
 import { corpus, scratch } from '../helpers/paths'
 
 const card = loadModelCard(defaultModelPath())
@@ -24,19 +24,6 @@ const confident: Inferer = {
       ms: 0,
     }
   },
-}
-
-const featuresOf = (signal: Float32Array, path = 'synthetic.wav'): RecordingFeatures => {
-  const frames = frameCount(signal.length)
-  return {
-    path,
-    frames,
-    nMels: DEFAULT_FRONTEND.n_mels,
-    data: new Float32Array(frames * DEFAULT_FRONTEND.n_mels),
-    durationS: signal.length / RATE,
-    sampleRate: RATE,
-    signal,
-  }
 }
 
 const heart = () => syntheticPcg(90, 20).signal
