@@ -88,7 +88,7 @@ async function record(options: RecordOptions): Promise<void> {
       console.log(
         `${v.end_s.toFixed(1).padStart(6)} s  ` +
           (v.verdict === null
-            ? `withheld: ${withheldText(v.quality)}`
+            ? `withheld: ${withheldText({ reasons: v.quality?.reasons ?? [] })}`
             : `${(v.provisional ? 'provisional ' : '') + CLASS_LABELS[v.verdict]}`.padEnd(26) +
               `normal ${percent(v.probabilities.normal)}  mild ${percent(v.probabilities.mild)}  moderate-severe ${percent(v.probabilities.moderate_severe)}`),
       ),

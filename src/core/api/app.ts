@@ -43,9 +43,10 @@ export interface WindowVerdict {
   probabilities: Probabilities
   /** null when the quality gate refused the window's sound, or it is shorter than the gate's minimum (too_short) */
   verdict: ClassName | null
-  quality: { score: number; ok: boolean; reasons: string[] }
+  /** the gate's judgement of the window's sound (absent from windows recorded before live windows were gated) */
+  quality?: { score: number; ok: boolean; reasons: string[] }
   /** from the heart-cycle segmentation of the window's sound; null when withheld or no rate was found */
-  heart_rate_bpm: number | null
+  heart_rate_bpm?: number | null
   /** the model's attention for its top class, [time'][freq'] row-major, sums to 1 */
   attention: { time: number; freq: number; data: number[] }
   /** first frame and frame count of the spectrogram the attention covers */

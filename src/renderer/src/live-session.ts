@@ -101,9 +101,9 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
     }
     const v = latest.value
     if (!v) return { state: recordState(record), ...none, ...site }
-    const live = { qualityReasons: v.quality.reasons, heartRateBpm: v.heart_rate_bpm }
+    const live = { qualityReasons: v.quality?.reasons, heartRateBpm: v.heart_rate_bpm }
     // too little sound yet for the gate to grade: still listening, not a failed recording
-    const listening = v.quality.reasons.length === 1 && v.quality.reasons[0] === 'too_short'
+    const listening = v.quality?.reasons.length === 1 && v.quality.reasons[0] === 'too_short'
     if (v.verdict === null) return { state: (listening ? 'waiting' : 'withheld') as VerdictState, ...none, ...live }
     return { state: windowState(v, 'live'), verdict: v.verdict, probabilities: v.probabilities, ...live }
   })
