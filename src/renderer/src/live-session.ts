@@ -91,7 +91,7 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
   const verdict = computed(() => {
     const record = siteRecord.value
     const none = { verdict: undefined, probabilities: undefined }
-    const site = { qualityReasons: record?.quality?.reasons, heartRateBpm: record?.heart_rate_bpm }
+    const site = { qualityReasons: record?.quality?.reasons, heartRateBpm: record?.heart_rate_bpm, live: false }
     if (record?.status === 'done' && record.probabilities) {
       return { state: 'final' as VerdictState, verdict: record.verdict, probabilities: record.probabilities, ...site }
     }
@@ -101,7 +101,11 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
     }
     const v = latest.value
     if (!v) return { state: recordState(record), ...none, ...site }
-    const live = { qualityReasons: v.quality?.reasons, heartRateBpm: v.heart_rate_bpm }
+    const live = {
+      qualityReasons: v.quality?.reasons,
+      heartRateBpm: v.heart_rate_bpm,
+      live: record?.status === 'recording',
+    }
     // too little sound yet for the gate to grade: still listening, not a failed recording
     const listening = v.quality?.reasons.length === 1 && v.quality.reasons[0] === 'too_short'
     if (v.verdict === null) return { state: (listening ? 'waiting' : 'withheld') as VerdictState, ...none, ...live }
