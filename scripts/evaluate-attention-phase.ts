@@ -9,12 +9,11 @@
  * word (the phase with more attention per second, however slight the difference).
  * Run: npx tsx scripts/evaluate-attention-phase.ts [--manifest CSV] [--root DIR] [--model ONNX] [--json]
  */
-import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { murmurTiming } from '../src/core/analysis/attention-phase'
 import { attentionPhases, classifyFeatures } from '../src/core/analysis/classify'
-import { parseCsv } from '../src/core/analysis/manifest'
+import { readCsvTable } from '../src/core/analysis/manifest'
 import { recordingFeatures } from '../src/core/analysis/recording'
 import { startInference } from '../src/cli/commands/classify'
 
@@ -29,9 +28,8 @@ const { values } = parseArgs({
 })
 const manifest = values.manifest!
 const root = values.root ?? dirname(resolve(manifest))
-const [header, ...rows] = parseCsv(readFileSync(manifest, 'utf8'))
-const col = (name: string) => header!.indexOf(name)
-const cases = rows.flatMap((r) => {
+const { records, column: col } = readCsvTable(manifest)
+const cases = records.flatMap((r) => {
   if (r[col('murmur')] !== 'Present' || r[col('murmur_audible_at_location')] !== 'yes') return []
   const systolic = r[col('systolic_murmur_timing')] !== ''
   const diastolic = r[col('diastolic_murmur_timing')] !== ''

@@ -8,16 +8,14 @@ import { writeFileSync } from 'node:fs'
 import { basename, extname, join } from 'node:path'
 import { codeAt, readAnnotation, type AnnotatedSegment } from '../src/core/analysis/annotation'
 import { FEATURE_COUNT, FEATURE_RATE, heartSoundFeatures } from '../src/core/analysis/heart-rate'
-import { parseCsv } from '../src/core/analysis/manifest'
+import { readCsvTable } from '../src/core/analysis/manifest'
 import { recordingFeatures } from '../src/core/analysis/recording'
 import { DEFAULT_FRONTEND } from '../src/core/dsp/params'
-import { readFileSync } from 'node:fs'
 
 const root = process.argv[2] ?? '../shared/data/circor'
 const TRAIN_FOLDS = new Set(['0', '1', '2', '3'])
-const [header, ...rows] = parseCsv(readFileSync(join(root, 'manifest.csv'), 'utf8'))
-const col = (name: string) => header!.indexOf(name)
-const train = rows.filter((r) => TRAIN_FOLDS.has(r[col('fold')]!)).map((r) => r[col('path')]!)
+const { records, column } = readCsvTable(join(root, 'manifest.csv'))
+const train = records.filter((r) => TRAIN_FOLDS.has(r[column('fold')]!)).map((r) => r[column('path')]!)
 
 const k = FEATURE_COUNT
 const sums = Array.from({ length: 4 }, () => ({ n: 0, s: new Float64Array(k), ss: new Float64Array(k * k) }))

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { annotatedRate, matchOnsets, parseAnnotation } from '../../src/core/analysis/annotation'
-import { parseCsv } from '../../src/core/analysis/manifest'
+import { readCsvTable } from '../../src/core/analysis/manifest'
 import { evaluateSegmentation } from '../../src/core/analysis/segmentation-eval'
 import { heartRateOf, segmentHeartCycles } from '../../src/core/analysis/segmentation'
 import { RATE, syntheticPcg } from '../helpers/heart-sounds'
@@ -70,11 +69,11 @@ describe('CirCor annotations', () => {
   // the first 40 held-out recordings (fold 4) of the manifest, scored as evaluate-segmentation scores them; the
   // bounds sit a little under what the method measures on them (S1 F1 0.81, S2 0.74, median rate error 1.7 bpm)
   it.skipIf(!available)('held-out recordings against their annotations', async () => {
-    const [header, ...rows] = parseCsv(readFileSync(join(dir, 'manifest.csv'), 'utf8'))
-    const paths = rows
-      .filter((r) => r[header!.indexOf('fold')] === '4')
+    const { records, column } = readCsvTable(join(dir, 'manifest.csv'))
+    const paths = records
+      .filter((r) => r[column('fold')] === '4')
       .slice(0, 40)
-      .map((r) => r[header!.indexOf('path')]!)
+      .map((r) => r[column('path')]!)
     const report = await evaluateSegmentation(paths, dir)
     expect(report.n_recordings).toBe(40)
     expect(report.s1_f1).toBeGreaterThan(0.78)

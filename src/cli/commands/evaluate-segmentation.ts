@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
-import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { parseCsv } from '../../core/analysis/manifest'
+import { readCsvTable } from '../../core/analysis/manifest'
 import { evaluateSegmentation, TOLERANCE_S } from '../../core/analysis/segmentation-eval'
 import { InputError } from '../../core/errors'
 import { runCommand } from '../run'
@@ -16,18 +15,11 @@ interface SegmentationOptions {
 
 /** The manifest's audio paths (column `path` or `file`), those of the chosen folds when --fold is given. */
 function manifestPaths(manifest: string, folds: string[] | undefined): string[] {
-  let text: string
-  try {
-    text = readFileSync(manifest, 'utf8')
-  } catch {
-    throw new InputError(manifest, 'manifest not found')
-  }
-  const [header, ...rows] = parseCsv(text)
-  const pathColumn = header?.includes('path') ? header.indexOf('path') : (header?.indexOf('file') ?? -1)
+  const { records, column, pathColumn } = readCsvTable(manifest)
   if (pathColumn < 0) throw new InputError(manifest, 'has no "path" or "file" column')
-  const foldColumn = header!.indexOf('fold')
+  const foldColumn = column('fold')
   if (folds && foldColumn < 0) throw new InputError(manifest, '--fold needs a "fold" column')
-  return rows.filter((r) => !folds || folds.includes(r[foldColumn]!)).map((r) => r[pathColumn]!)
+  return records.filter((r) => !folds || folds.includes(r[foldColumn]!)).map((r) => r[pathColumn]!)
 }
 
 export function registerEvaluateSegmentation(program: Command): void {

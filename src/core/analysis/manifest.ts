@@ -36,6 +36,25 @@ export function parseCsv(text: string): string[][] {
   return rows.filter((r) => !(r.length === 1 && r[0] === ''))
 }
 
+/** A CSV file read as a header and records, with its columns found by name. */
+export interface CsvTable {
+  header: string[]
+  records: string[][]
+  /** the index of a column, -1 when absent */
+  column(name: string): number
+  /** the path column: `path`, else `file`, else -1 */
+  pathColumn: number
+}
+
+/** Reads a CSV file (a leading byte-order mark dropped); a missing or empty file is an input error naming it. */
+export function readCsvTable(csvPath: string): CsvTable {
+  if (!existsSync(csvPath)) throw new InputError(csvPath, 'manifest not found')
+  const [header, ...records] = parseCsv(readFileSync(csvPath, 'utf8').replace(/^\uFEFF/, ''))
+  if (!header) throw new InputError(csvPath, 'manifest is empty')
+  const column = (name: string): number => header.indexOf(name)
+  return { header, records, column, pathColumn: column('path') >= 0 ? column('path') : column('file') }
+}
+
 export interface ManifestRow {
   /** 1-based line number in the CSV (the header is line 1) */
   line: number
@@ -61,11 +80,7 @@ export interface Manifest {
  * relative to `root` (default: the manifest's folder). Rows with a label outside the classes are skipped (counted).
  */
 export function readManifest(csvPath: string, labelColumn = 'label_patient', root?: string): Manifest {
-  if (!existsSync(csvPath)) throw new InputError(csvPath, 'manifest not found')
-  const [header, ...records] = parseCsv(readFileSync(csvPath, 'utf8').replace(/^\uFEFF/, ''))
-  if (!header) throw new InputError(csvPath, 'manifest is empty')
-  const column = (name: string) => header.indexOf(name)
-  const pathColumn = column('path') >= 0 ? column('path') : column('file')
+  const { records, column, pathColumn } = readCsvTable(csvPath)
   const missing = [
     ...(pathColumn < 0 ? ['path (or file)'] : []),
     ...['patient_id', labelColumn].filter((c) => column(c) < 0),
