@@ -32,3 +32,27 @@ describe('a recorded site the quality gate refuses', () => {
     await service.close()
   })
 })
+
+describe('a graded site that is skipped afterwards', () => {
+  it('keeps no verdict of its own, and the patient verdict it made goes with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phonoscope-skip-'))
+    const service = new SessionService(new SessionStore(join(dir, 'sessions')), await inProcessRuntime(tinyModel()))
+    const session = await service.call('session.start', { source: { kind: 'file', speed: 0 } }) // the sample
+    const ended = new Promise<SessionInfo>((resolve) =>
+      service.on('session', (info) => info.sites[0]!.status === 'done' && resolve(info)),
+    )
+    await service.call('site.start', { session: session.id, site: 'AV' })
+    const graded = await ended
+    expect(graded.sites[0]!.verdict).toBeDefined()
+    expect(graded.verdict).toBeDefined()
+    const skipped = await service.call('site.skip', { session: session.id, site: 'AV' })
+    const av = skipped.sites[0]!
+    expect(av.status).toBe('skipped')
+    for (const key of ['probabilities', 'verdict', 'verdict_windows', 'quality', 'heart_rate_bpm'] as const) {
+      expect(av[key]).toBeUndefined()
+    }
+    expect(skipped.verdict).toBeUndefined()
+    expect(skipped.probabilities).toBeUndefined()
+    await service.close()
+  })
+})

@@ -228,9 +228,8 @@ export class SessionService implements PhonoscopeApi {
       const info = await this.store.update(id, (info) => {
         recording(info)
         const record = siteOf(info, site)
-        Object.assign(record, { status: 'recording', duration_s: 0, sample_rate: source.sampleRate, windows: [] })
-        for (const stale of ['probabilities', 'verdict', 'verdict_windows', 'quality', 'heart_rate_bpm'] as const)
-          delete record[stale]
+        Object.assign(record, { status: 'recording', sample_rate: source.sampleRate })
+        clearResult(record)
       })
       return { info: info as SessionInfo & { hop_s?: number }, source, writer }
     } catch (error) {
@@ -390,7 +389,9 @@ export class SessionService implements PhonoscopeApi {
   private async skipSite(id: string, site: Site): Promise<SessionInfo> {
     if (this.active.get(id)?.site === site) await this.stopSite(id)
     const info = await this.store.update(id, (info) => {
-      Object.assign(siteOf(info, site), { status: 'skipped', windows: [], duration_s: 0 })
+      const record = siteOf(info, site)
+      record.status = 'skipped'
+      clearResult(record)
       this.updateSessionVerdict(info)
     })
     return this.changed(info)
@@ -413,7 +414,12 @@ export class SessionService implements PhonoscopeApi {
 
   private updateSessionVerdict(info: SessionInfo): void {
     const decided = info.sites.filter((s) => s.probabilities)
-    if (decided.length === 0) return
+    if (decided.length === 0) {
+      // no site stands behind a patient verdict any more (skipped, or redone and withheld)
+      delete info.probabilities
+      delete info.verdict
+      return
+    }
     const rows = decided.map((s) => CLASSES.map((c) => s.probabilities![c]))
     const { probabilities } = aggregateRecordings(rows, this.model.card)
     info.probabilities = toRecord(probabilities)
@@ -435,3 +441,11 @@ export class SessionService implements PhonoscopeApi {
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 const siteOf = (info: SessionInfo, site: Site): SiteRecord => info.sites.find((s) => s.site === site)!
+
+/** A site about to be recorded again, or skipped, keeps nothing of an earlier recording's result. */
+function clearResult(record: SiteRecord): void {
+  Object.assign(record, { duration_s: 0, windows: [] })
+  for (const stale of ['probabilities', 'verdict', 'verdict_windows', 'quality', 'heart_rate_bpm'] as const) {
+    delete record[stale]
+  }
+}
