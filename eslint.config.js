@@ -3,6 +3,7 @@ import pluginVue from 'eslint-plugin-vue'
 import { defineConfig, globalIgnores } from 'eslint/config'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
+import layers from './eslint/layers.js'
 
 export default defineConfig(
   globalIgnores([
@@ -28,6 +29,17 @@ export default defineConfig(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // the README's layers; browserPackages: the dependencies that run in a browser (what the renderer may load)
+    files: ['src/**/*.{ts,vue,js,mjs}'],
+    plugins: { phonoscope: layers },
+    rules: {
+      'phonoscope/layers': [
+        'error',
+        { browserPackages: ['vue', 'chart.js', 'vue-chartjs', 'fft.js', '@alexanderolsen/libsamplerate-js'] },
+      ],
     },
   },
   {
