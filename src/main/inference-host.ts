@@ -4,10 +4,7 @@
 // so memory goes back to the system between analyses in a long-running desktop app, and idle onnxruntime threads do
 // not busy-wait (the live front end and the UI need the other core).
 import type { HostMessage, HostRequest } from '../core/api/inference'
-import { INFERENCE_PROTOCOL_VERSION } from '../core/api/inference'
 import { serveInference } from '../core/model/host'
-
-export type { HostMessage, HostRequest }
 
 const port = process.parentPort
 
@@ -18,4 +15,3 @@ serveInference(
   },
   { cpuMemArena: false, spinning: false },
 )
-port.postMessage({ type: 'ready', pid: process.pid, protocol: INFERENCE_PROTOCOL_VERSION } satisfies HostMessage)

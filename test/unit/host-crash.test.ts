@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { HostMessage, HostRequest, WindowBatch } from '../../src/core/api/inference'
+import { INFERENCE_PROTOCOL_VERSION } from '../../src/core/api/inference'
 import { InputError } from '../../src/core/errors'
-import { HostCrashError, InferenceClient } from '../../src/core/model/client'
+import { HostCrashError, InferenceClient, type HostHandle } from '../../src/core/model/client'
 import { serveInference } from '../../src/core/model/host'
 import { tinyModel } from './model-fixture'
 
@@ -76,8 +77,55 @@ describe('inference host (child process)', () => {
   })
 })
 
+/** A host that only says what it is told to: its first message, then whether it dies. */
+function fakeHost(first: HostMessage | 'exit') {
+  const killed: number[] = []
+  const requests: HostRequest[] = []
+  const launcher = (): HostHandle => {
+    let exit: (code: number | null, signal: string | null) => void = () => {}
+    const handle: HostHandle = {
+      pid: 4242,
+      send: (request) => void requests.push(request),
+      onMessage: (handler) => {
+        if (first !== 'exit') queueMicrotask(() => handler(first))
+      },
+      onExit: (handler) => {
+        exit = handler
+        if (first === 'exit') queueMicrotask(() => exit(1, null))
+      },
+      kill: () => {
+        killed.push(4242)
+        queueMicrotask(() => exit(null, 'SIGTERM'))
+      },
+    }
+    return handle
+  }
+  return { launcher, killed, requests }
+}
+
+describe('handshake', () => {
+  it('refuses a host of another protocol version, stops it and sends it nothing', async () => {
+    const host = fakeHost({ type: 'ready', pid: 4242, protocol: 2 })
+    const c = new InferenceClient({ modelPath: model }, host.launcher)
+    await expect(c.start()).rejects.toThrow(
+      'inference host (pid 4242) speaks protocol 2, this client 1: the host and the app come from different builds',
+    )
+    expect(host.killed).toEqual([4242])
+    expect(host.requests).toEqual([])
+  })
+
+  it('reports a host that dies before it is ready as a crash', async () => {
+    const host = fakeHost('exit')
+    const c = new InferenceClient({ modelPath: model }, host.launcher)
+    await expect(c.start()).rejects.toThrow(
+      'inference host (pid 4242) exited with code 1 before it was ready; the next request restarts it',
+    )
+    expect(host.requests).toEqual([])
+  })
+})
+
 describe('host protocol (transport-independent loop)', () => {
-  it('answers hello, refuses inference before a model is loaded, then serves', async () => {
+  it('announces itself, refuses inference before a model is loaded, then serves', async () => {
     const replies: HostMessage[] = []
     let send: (m: HostRequest) => void = () => {}
     serveInference({ post: (m) => replies.push(m), onMessage: (h) => (send = h) })
@@ -85,8 +133,7 @@ describe('host protocol (transport-independent loop)', () => {
       while (replies.length < n) await new Promise((r) => setTimeout(r, 5))
       return replies[n - 1]!
     }
-    send({ type: 'hello' })
-    expect(await next(1)).toMatchObject({ type: 'ready', pid: process.pid, protocol: 1 })
+    expect(await next(1)).toEqual({ type: 'ready', pid: process.pid, protocol: INFERENCE_PROTOCOL_VERSION })
     send({ id: 1, type: 'infer', input: windows(1) })
     expect(await next(2)).toMatchObject({
       id: 1,

@@ -1,10 +1,12 @@
 /**
  * The inference host's message protocol: one typed vocabulary for every transport (the Electron utilityProcess of
- * the app, the child process of the CLI and the server, an in-process port in tests). The host holds one
- * onnxruntime session; requests are answered in order, each reply carries the request's id.
+ * the app, the child process of the CLI and the server, an in-process port in tests). The host announces itself with
+ * `ready` (its protocol version, checked by the client before anything else), holds one onnxruntime session and
+ * answers requests in order, each reply carrying the request's id.
  */
 import type { ModelCard } from './model-card'
 
+/** Changes with any incompatible change to the messages below: a host and a client of different builds refuse. */
 export const INFERENCE_PROTOCOL_VERSION = 1
 
 /** Execution providers Phonoscope knows how to ask onnxruntime-node for. */
@@ -36,7 +38,7 @@ export interface ModelInfo {
   card: ModelCard
   /** the provider the session runs on */
   provider: ProviderName
-  /** what was asked for, and why something else ran (fallback), for the log line */
+  /** what was asked for, and why something else ran (fallback): what to log about the provider */
   providerNote: string
   threads: number
 }
@@ -70,7 +72,6 @@ export interface HostStats {
 }
 
 export type HostRequest =
-  | { type: 'hello' }
   | { id: number; type: 'load'; options: LoadOptions }
   | { id: number; type: 'infer'; input: WindowBatch }
   | { id: number; type: 'stats' }
@@ -84,12 +85,12 @@ export interface WireError {
 }
 
 export type HostMessage =
-  | { type: 'ready'; pid: number; protocol?: number }
+  /** sent once, unasked, when the host starts */
+  | { type: 'ready'; pid: number; protocol: number }
   | { id: number; type: 'loaded'; info: ModelInfo }
   | { id: number; type: 'output'; output: InferenceOutput }
   | { id: number; type: 'stats'; stats: HostStats }
   | { id: number; type: 'error'; error: WireError }
-  | { type: 'log'; line: string }
 
 /** The host side of a transport: how the host receives requests and answers. */
 export interface HostPort {

@@ -1,5 +1,4 @@
 import { fork } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -13,6 +12,7 @@ import type {
   WindowBatch,
   WireError,
 } from '../api/inference'
+import { INFERENCE_PROTOCOL_VERSION } from '../api/inference'
 import { InputError } from '../errors'
 import { appRoot } from '../paths'
 
@@ -28,27 +28,20 @@ export interface HostHandle {
 
 export type HostLauncher = () => HostHandle
 
-/** The tsx loader as a URL for --import, so the host can run from the TypeScript sources. */
+/** The tsx loader as a URL for --import, so the host runs from the TypeScript sources. */
 function tsxLoader(): string {
   const pkg = createRequire(import.meta.url).resolve('tsx/package.json')
   return pathToFileURL(join(pkg, '..', 'dist', 'loader.mjs')).href
 }
 
 /**
- * The host's entry point: `inference-host.mjs` beside this module when running from the CLI bundle (out/cli, built
- * by scripts/build-cli.mjs), else src/core/model/host-process.ts run through tsx (vitest, tsx, or a bundle built
- * without the host entry).
+ * Forks src/core/model/host-process.ts as a child process, through tsx (its work is onnxruntime's native code, so the
+ * loader costs only start-up time), with structured-clone IPC so Float32Arrays travel as such. The app's host is
+ * its own bundle instead (out/main/inference-host.js, an Electron utility process: src/main/index.ts).
  */
-export function hostEntry(): { entry: string; execArgv: string[] } {
-  const bundled = join(import.meta.dirname, 'inference-host.mjs')
-  if (existsSync(bundled)) return { entry: bundled, execArgv: [] }
-  const source = join(appRoot(), 'src', 'core', 'model', 'host-process.ts')
-  return { entry: source, execArgv: ['--import', tsxLoader()] }
-}
-
-/** Forks the host as a child process (structured-clone IPC, so Float32Arrays travel as such). */
 export function childProcessLauncher(): HostLauncher {
-  const { entry, execArgv } = hostEntry()
+  const entry = join(appRoot(), 'src', 'core', 'model', 'host-process.ts')
+  const execArgv = ['--import', tsxLoader()]
   return () => {
     const child = fork(entry, [], {
       execArgv,
@@ -94,11 +87,23 @@ interface Pending {
 }
 
 const MAX_FAILED_STARTS = 3
+/** The handshake waits in `pending` under this id (requests count from 1), so a host dying first fails it too. */
+const READY = 0
+
+type Ready = Extract<HostMessage, { type: 'ready' }>
+
+function checkReady(reply: Ready): void {
+  if (reply.protocol !== INFERENCE_PROTOCOL_VERSION)
+    throw new Error(
+      `inference host (pid ${reply.pid}) speaks protocol ${String(reply.protocol)}, this client ${INFERENCE_PROTOCOL_VERSION}: ` +
+        'the host and the app come from different builds (rebuild both)',
+    )
+}
 
 /**
- * The caller's side of the inference host: starts it, loads the model, sends requests (the host queues and answers
- * them in order) and, when the host dies, rejects every pending request with a HostCrashError and starts a fresh
- * host on the next request (giving up after 3 crashes in a row before a model was loaded).
+ * The caller's side of the inference host: starts it, checks its protocol version, loads the model, sends requests
+ * (the host queues and answers them in order) and, when the host dies, rejects every pending request with a
+ * HostCrashError and starts a fresh host on the next request (giving up after 3 crashes in a row before a model was loaded).
  */
 export class InferenceClient {
   private host: HostHandle | undefined
@@ -136,9 +141,11 @@ export class InferenceClient {
     if (this.started++ > 0) this.restarts++
     const host = this.launcher()
     this.host = host
+    const ready = new Promise<HostMessage>((resolve, reject) => this.pending.set(READY, { resolve, reject }))
     host.onMessage((message) => this.dispatch(message))
     host.onExit((code, signal) => this.exited(host, code, signal))
     try {
+      checkReady((await ready) as Ready) // dispatch answers READY with the ready message only
       const reply = await this.request(host, { type: 'load', options: this.options })
       if (reply.type !== 'loaded') throw new Error(`unexpected reply ${reply.type} to load`)
       this.failedStarts = 0
@@ -152,10 +159,7 @@ export class InferenceClient {
     }
   }
 
-  private request(
-    host: HostHandle,
-    body: DistributiveOmit<Exclude<HostRequest, { type: 'hello' }>, 'id'>,
-  ): Promise<HostMessage> {
+  private request(host: HostHandle, body: DistributiveOmit<HostRequest, 'id'>): Promise<HostMessage> {
     const id = this.nextId++
     return new Promise<HostMessage>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
@@ -164,10 +168,10 @@ export class InferenceClient {
   }
 
   private dispatch(message: HostMessage): void {
-    if (!('id' in message)) return
-    const waiting = this.pending.get(message.id)
+    const id = message.type === 'ready' ? READY : message.id
+    const waiting = this.pending.get(id)
     if (!waiting) return
-    this.pending.delete(message.id)
+    this.pending.delete(id)
     if (message.type === 'error') waiting.reject(fromWire(message.error))
     else waiting.resolve(message)
   }
@@ -178,9 +182,8 @@ export class InferenceClient {
     this.starting = undefined
     if (this.closing && this.pending.size === 0) return
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-    const error = new HostCrashError(
-      `inference host (pid ${host.pid}) ${how} with ${this.pending.size} request(s) pending; the next request restarts it`,
-    )
+    const when = this.pending.has(READY) ? 'before it was ready' : `with ${this.pending.size} request(s) pending`
+    const error = new HostCrashError(`inference host (pid ${host.pid}) ${how} ${when}; the next request restarts it`)
     const waiting = [...this.pending.values()]
     this.pending.clear()
     for (const p of waiting) p.reject(error)

@@ -11,4 +11,3 @@ serveInference({
   onMessage: (handler) => process.on('message', (message) => handler(message as HostRequest)),
 })
 process.on('disconnect', () => process.exit(0))
-send({ type: 'ready', pid: process.pid, protocol: 1 } satisfies HostMessage)

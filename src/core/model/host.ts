@@ -10,8 +10,9 @@ export function toWireError(error: unknown): WireError {
 }
 
 /**
- * The inference host's loop, independent of the transport: it holds at most one session (a new `load` replaces it),
- * answers requests strictly in order and turns every failure into an `error` reply for that request.
+ * The inference host's loop, independent of the transport: it announces itself (`ready`, with the protocol version),
+ * holds at most one session (a new `load` replaces it), answers requests strictly in order and turns every failure
+ * into an `error` reply for that request.
  * `defaults.cpuMemArena` applies when a load request does not say (false in the Electron utility process).
  */
 export function serveInference(port: HostPort, defaults: Pick<LoadOptions, 'cpuMemArena' | 'spinning'> = {}): void {
@@ -19,8 +20,7 @@ export function serveInference(port: HostPort, defaults: Pick<LoadOptions, 'cpuM
   let runs = 0
   let queue: Promise<void> = Promise.resolve()
 
-  const handle = async (request: HostRequest): Promise<HostMessage | undefined> => {
-    if (request.type === 'hello') return { type: 'ready', pid: process.pid, protocol: INFERENCE_PROTOCOL_VERSION }
+  const handle = async (request: HostRequest): Promise<HostMessage> => {
     const { id } = request
     try {
       switch (request.type) {
@@ -57,8 +57,8 @@ export function serveInference(port: HostPort, defaults: Pick<LoadOptions, 'cpuM
 
   port.onMessage((request) => {
     queue = queue.then(async () => {
-      const reply = await handle(request)
-      if (reply) port.post(reply)
+      port.post(await handle(request))
     })
   })
+  port.post({ type: 'ready', pid: process.pid, protocol: INFERENCE_PROTOCOL_VERSION })
 }
