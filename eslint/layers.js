@@ -139,7 +139,9 @@ function layeringProblem(from, target, typeOnly, context) {
     if (target.package === 'electron') return `${from.name} may not import electron (src/core is Electron-free)`
     if (to && !isCore(to)) return `${from.name} may not import ${to.name} (src/core is below the transports and the UI)`
     if (!to) return undefined
-    if (to.kind === 'unplaced') return `${from.name} may not import ${to.name}: it is in no layer (${LAYER_CHAIN})`
+    // files in no layer are reported on themselves (Program), not again where they import each other
+    if (to.kind === 'unplaced')
+      return from.kind === 'unplaced' ? undefined : `${from.name} may not import ${to.name}: it is in no layer`
     if (from.kind === 'base' && to.kind === 'layer')
       return `${from.name} may not import ${to.name} (base utilities import only errors.ts, paths.ts, data.ts)`
     if (from.kind === 'layer' && to.kind === 'layer' && to.index > from.index)

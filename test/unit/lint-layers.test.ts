@@ -97,7 +97,12 @@ tester.run('phonoscope/layers', layers.rules.layers, {
       "import { serve } from '../../server/server'",
       /^src\/core\/live may not import src\/server/,
     ),
-    invalid('src/core/scratch.ts', 'export const x = 1', /^src\/core\/scratch\.ts is in no layer/),
+    invalid('src/core/extra/a.ts', "import { b } from './b'", /^src\/core\/extra\/a\.ts is in no layer \(layers: api/),
+    invalid(
+      'src/core/sessions/x.ts',
+      "import { a } from '../extra/a'",
+      /^src\/core\/sessions may not import src\/core\/extra\/a: it is in no layer$/,
+    ),
     invalid(
       'src/cli/x.ts',
       "import { serve } from '../server/server'",
