@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import type { Samples } from './types'
 
-const HEADER_BYTES = 44
+export const HEADER_BYTES = 44
 
 /**
  * Writes mono 16-bit PCM WAV as samples arrive. The header's sizes are rewritten on every flush, so the file on

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { SESSION_ID, SITES, type SessionInfo, type Site } from '../api/app'
+import { framesOnDisk, repairWav } from '../audio/wav-repair'
 import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
 import { isAlive, ownerOf, self, tryLock, unlock, withLock } from './owner-lock'
-
-const WAV_HEADER_BYTES = 44
+import type { SessionRepository } from './repository'
 
 /** Where sessions are kept: PHONOSCOPE_HOME/sessions, default ~/.phonoscope/sessions. */
 export const defaultSessionsDir = (): string =>
@@ -26,7 +26,7 @@ export const isDiskFull = (error: unknown): boolean =>
 /** A write refused for lack of space, as an error the user can act on: it names the folder that is full. */
 export class DiskFullError extends InputError {
   constructor(folder: string) {
-    super(folder, 'the disk is full')
+    super(folder, 'the disk is full', 'storage')
   }
 }
 
@@ -63,11 +63,15 @@ const siteLock = (site: string): string => `${site}.lock`
  * stale. What a session is, as read, accounts for stale owners without writing anything (listing must work on a full
  * disk and never disturb a live recording); recover() makes it so on disk.
  */
-export class SessionStore {
+export class SessionStore implements SessionRepository {
   /** held-*.lock of each session this store holds open */
   private readonly holds = new Map<string, string>()
 
   constructor(readonly dir: string) {}
+
+  get location(): string {
+    return this.dir
+  }
 
   /**
    * Run at start-up: a site still marked as recording whose writer is gone was cut off (crash, kill, power). Its WAV
@@ -135,7 +139,11 @@ export class SessionStore {
     const owner = await savingTo(folder, () => tryLock(path))
     if (owner) {
       const where = owner.host === self().host ? '' : ` on ${owner.host}`
-      throw new InputError(`session ${id} site ${site}`, `is already being recorded by process ${owner.pid}${where}`)
+      throw new InputError(
+        `session ${id} site ${site}`,
+        `is already being recorded by process ${owner.pid}${where}`,
+        'conflict',
+      )
     }
     return () => unlock(path)
   }
@@ -238,7 +246,7 @@ export class SessionStore {
       return await readFile(join(this.folder(id), 'session.json'), 'utf8')
     } catch (error) {
       if (error instanceof InputError) throw error
-      throw new InputError(`session ${id}`, 'not found')
+      throw new InputError(`session ${id}`, 'not found', 'not_found')
     }
   }
 
@@ -270,40 +278,4 @@ async function ownersOf(folder: string): Promise<Owners> {
     if (!HOLDER.test(name)) owners.sites.add(name.slice(0, -'.lock'.length))
   }
   return owners
-}
-
-/** What repairWav would make of a WAV, read without changing it. */
-async function framesOnDisk(path: string): Promise<{ frames: number; sampleRate: number }> {
-  const file = await open(path, 'r')
-  try {
-    const rate = Buffer.alloc(4)
-    await file.read(rate, 0, 4, 24)
-    return { frames: wholeFrames((await file.stat()).size), sampleRate: rate.readUInt32LE(0) }
-  } finally {
-    await file.close()
-  }
-}
-
-const wholeFrames = (size: number): number => Math.max(0, Math.floor((size - WAV_HEADER_BYTES) / 2))
-
-/**
- * Makes a 16-bit mono WAV whose writer was killed valid again: its header sizes are set to cover every whole sample
- * on disk (the writer rewrites them on each flush, so at most the last second's sizes are stale).
- */
-export async function repairWav(path: string): Promise<{ frames: number; sampleRate: number }> {
-  const frames = wholeFrames((await stat(path)).size)
-  const file = await open(path, 'r+')
-  try {
-    const rate = Buffer.alloc(4)
-    await file.read(rate, 0, 4, 24)
-    const sizes = Buffer.alloc(4)
-    sizes.writeUInt32LE(36 + frames * 2)
-    await file.write(sizes, 0, 4, 4)
-    sizes.writeUInt32LE(frames * 2)
-    await file.write(sizes, 0, 4, 40)
-    await file.truncate(WAV_HEADER_BYTES + frames * 2)
-    return { frames, sampleRate: rate.readUInt32LE(0) }
-  } finally {
-    await file.close()
-  }
 }
