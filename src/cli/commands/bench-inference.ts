@@ -14,7 +14,8 @@ import { defaultModelPath, loadModelCard } from '../../core/model/card'
 import { OnnxModel } from '../../core/model/engine'
 import { runPythonModule } from '../python'
 import { runCommand } from '../run'
-import { positiveInt, startInference } from './classify'
+import { startInference } from '../inference'
+import { positiveInt } from '../options'
 import { progress } from './evaluate'
 
 interface BenchOptions {

@@ -9,7 +9,7 @@ import { LiveAnalyzer } from '../../core/live/analyzer'
 import { fileSource } from '../../core/live/file-source'
 import { SAMPLE_RECORDING } from '../../core/sessions/service'
 import { runCommand } from '../run'
-import { startInference } from './classify'
+import { startInference } from '../inference'
 
 interface LiveBenchOptions {
   file: string

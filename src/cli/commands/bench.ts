@@ -8,7 +8,7 @@ import { runCommand } from '../run'
 import { runPythonModule } from '../python'
 import { registerDecodeBench } from './bench-decode'
 import { registerBenchInference } from './bench-inference'
-import { positiveInt } from './classify'
+import { positiveInt } from '../options'
 import { registerLiveBench } from './bench-live'
 
 interface Throughput {

@@ -16,48 +16,10 @@ import { withheldText, type Quality } from '../../core/analysis/quality'
 import type { HeartRate } from '../../core/analysis/segmentation'
 import { recordingFeatures, type RecordingFeatures } from '../../core/analysis/recording'
 import { CLASSES, type ClassName } from '../../core/api/classes'
-import { defaultModelPath } from '../../core/model/card'
-import { InferenceClient } from '../../core/model/client'
-import { parseProvider } from '../../core/model/providers'
 import { InputError, isInputError } from '../../core/errors'
+import { startInference, type InferenceCliOptions } from '../inference'
+import { positiveInt } from '../options'
 import { EXIT, runCommand } from '../run'
-
-export interface InferenceCliOptions {
-  model?: string
-  provider?: string
-  threads?: string
-  /** onnxruntime thread busy-waiting (see LoadOptions.spinning) */
-  spinning?: boolean
-}
-
-export function positiveInt(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0) throw new InputError(option, `must be a positive integer, not "${value}"`)
-  return n
-}
-
-/** Starts the inference host with the model and provider options, and logs which provider runs (stderr). */
-export async function startInference(
-  options: InferenceCliOptions,
-): Promise<{ client: InferenceClient; info: ModelInfo }> {
-  const client = new InferenceClient({
-    modelPath: options.model ?? defaultModelPath(),
-    provider: parseProvider(options.provider),
-    threads: positiveInt(options.threads, '--threads'),
-    spinning: options.spinning,
-  })
-  try {
-    const info = await client.start()
-    process.stderr.write(
-      `phonoscope: model ${info.name} ${info.version} (${info.sha256.slice(0, 12)}), provider ${info.providerNote}, ${info.threads} thread(s)\n`,
-    )
-    return { client, info }
-  } catch (error) {
-    await client.close()
-    throw error
-  }
-}
 
 const round = (v: number, digits = 6) => Number(v.toFixed(digits))
 

@@ -8,7 +8,8 @@ import { InputError } from '../../core/errors'
 import { CLASSES } from '../../core/api/classes'
 import type { PatientRule } from '../../core/api/model-card'
 import { runCommand } from '../run'
-import { positiveInt, startInference, type InferenceCliOptions } from './classify'
+import { startInference, type InferenceCliOptions } from '../inference'
+import { positiveInt } from '../options'
 
 interface EvaluateOptions extends InferenceCliOptions {
   manifest: string

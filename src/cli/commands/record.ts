@@ -6,7 +6,7 @@ import { InputError } from '../../core/errors'
 import { listCaptureDevices } from '../../core/live/sox-source'
 import { defaultSessionsDir, SessionStore } from '../../core/sessions/store'
 import { EXIT, runCommand } from '../run'
-import { startService, type SessionCliOptions } from './serve'
+import { startCliBackEnd, type SessionCliOptions } from '../back-end'
 
 interface RecordOptions extends SessionCliOptions {
   device?: string
@@ -82,7 +82,8 @@ async function record(options: RecordOptions): Promise<void> {
     ? { kind: 'file', path: options.file, ...(speed !== undefined && { speed }) }
     : { kind: 'device', device: options.device! }
 
-  const { client, service } = await startService({ ...options, sessions: options.out })
+  const backEnd = await startCliBackEnd({ ...options, sessions: options.out })
+  const { service } = backEnd
   try {
     service.on('verdict', (v) =>
       console.log(
@@ -98,7 +99,7 @@ async function record(options: RecordOptions): Promise<void> {
     const session = options.session
       ? await service.call('session.get', { session: options.session })
       : await service.call('session.start', { patient: options.patient ?? '', source })
-    process.stderr.write(`phonoscope: session ${session.id}, site ${site}, recording to ${service.store.dir}\n`)
+    process.stderr.write(`phonoscope: session ${session.id}, site ${site}, recording to ${service.store.location}\n`)
     // resolves with the site's status once it ended by itself (done, or interrupted by a failure the error event told)
     const finished = new Promise<SiteStatus | undefined>((resolve) => {
       service.on('session', (s) => {
@@ -116,8 +117,7 @@ async function record(options: RecordOptions): Promise<void> {
       : await service.call('session.stop', { session: session.id })
     console.log(describeSession(final))
   } finally {
-    await service.close()
-    await client.close()
+    await backEnd.close()
   }
 }
 

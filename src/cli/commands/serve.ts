@@ -4,34 +4,10 @@ import { join } from 'node:path'
 import { dataRoot } from '../../core/data'
 import { InputError } from '../../core/errors'
 import { appRoot } from '../../core/paths'
-import { SessionService } from '../../core/sessions/service'
-import { defaultSessionsDir, SessionStore } from '../../core/sessions/store'
 import { serve } from '../../server/server'
 import { runCommand } from '../run'
-import { positiveInt, startInference, type InferenceCliOptions } from './classify'
-
-export interface SessionCliOptions extends InferenceCliOptions {
-  sessions?: string
-  hop?: string
-}
-
-/** The session service on the model's inference host, with interrupted sessions recovered first. */
-export async function startService(options: SessionCliOptions, fileRoots?: string[]) {
-  const { client, info } = await startInference(options)
-  const store = new SessionStore(options.sessions ?? defaultSessionsDir())
-  const recovered = await store.recover()
-  for (const id of recovered) {
-    process.stderr.write(
-      `phonoscope: session ${id}: a recording whose process is gone is marked interrupted; its audio is kept\n`,
-    )
-  }
-  const runtime = { inferer: client, card: info.card, name: info.name, sha256: info.sha256, provider: info.provider }
-  const hopS = options.hop === undefined ? undefined : Number(options.hop)
-  if (hopS !== undefined && !(hopS > 0))
-    throw new InputError('--hop', `must be a positive number of seconds, not "${options.hop}"`)
-  const service = new SessionService(store, runtime, { hopS, fileRoots })
-  return { client, service, store }
-}
+import { startCliBackEnd, type SessionCliOptions } from '../back-end'
+import { positiveInt } from '../options'
 
 export function registerServe(program: Command): void {
   program
@@ -51,17 +27,16 @@ export function registerServe(program: Command): void {
         }
         const port = options.port === '0' ? 0 : positiveInt(options.port, '--port')!
         // a browser may replay files from the corpus and the bundled samples, nothing else on this machine
-        const { client, service } = await startService(options, [dataRoot(), join(appRoot(), 'resources')])
-        const server = await serve({ service, host: options.host, port, staticDir })
+        const backEnd = await startCliBackEnd(options, [dataRoot(), join(appRoot(), 'resources')])
+        const server = await serve({ api: backEnd.api, host: options.host, port, staticDir })
         const address = server.token ? `${server.url}?token=${server.token}` : server.url
         process.stdout.write(`Phonoscope is serving at ${address}\n`)
         if (server.token) process.stdout.write('(the token is printed once; it is required on every request)\n')
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
         })
-        await service.close()
+        await backEnd.close()
         await server.close()
-        await client.close()
       }),
     )
 }
