@@ -5,7 +5,8 @@
 //   shared across layers couples them as much as a value). errors.ts, paths.ts and data.ts are base utilities that
 //   every layer may use; they import only each other.
 // - Nothing in src/core imports electron, a transport (src/server, src/cli, src/main, src/preload) or the renderer.
-// - A transport imports src/core, never another transport (src/main may import src/preload/bridge.ts) or the renderer.
+// - A transport imports src/core, never another transport (src/main may import src/preload/bridge.ts, src/cli the
+//   server it starts) or the renderer.
 // - The renderer runs in a browser: what it imports at run time must be platform-free, transitively (no Node
 //   built-in, no package outside `browserPackages`). `import type` is erased at build time, so it is allowed there;
 //   from src/preload/bridge.ts the renderer may import types only.
@@ -14,12 +15,13 @@ import { builtinModules } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import ts from 'typescript'
 
-export const LAYERS = ['api', 'audio', 'dsp', 'model', 'analysis', 'live', 'sessions', 'reports']
+export const LAYERS = ['api', 'audio', 'dsp', 'model', 'analysis', 'live', 'sessions', 'reports', 'backend']
 const BASE_UTILITIES = ['errors.ts', 'paths.ts', 'data.ts']
 const TRANSPORTS = ['server', 'cli', 'main', 'preload']
 const BRIDGE = 'src/preload/bridge.ts'
 /** The files a transport may import from another transport. */
-const TRANSPORT_EXCEPTIONS = { 'src/main': [BRIDGE] }
+// `phonoscope serve` is the CLI command that starts the server
+const TRANSPORT_EXCEPTIONS = { 'src/main': [BRIDGE], 'src/cli': ['src/server/server.ts'] }
 const LAYER_CHAIN = `layers: ${LAYERS.join(' <- ')}; a layer imports only from those to its left`
 const EXTENSIONS = ['', '.ts', '.d.ts', '.vue', '.json', '.js', '.mjs', '/index.ts']
 

@@ -1,14 +1,12 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, dialog, ipcMain, nativeTheme, session, utilityProcess } from 'electron'
-import { SITES, type CommandName, type EventName, type Site } from '../core/api/app'
+import { EVENT_NAMES, type CommandName } from '../core/api/app'
 import type { HostMessage, HostRequest } from '../core/api/inference'
-import { defaultModelPath } from '../core/model/card'
-import { InferenceClient, type HostLauncher } from '../core/model/client'
-import { SessionService } from '../core/sessions/service'
-import { defaultSessionsDir, SessionStore } from '../core/sessions/store'
-import { IPC_AUDIO, IPC_CALL, IPC_EVENT, IPC_PICK_AUDIO, type IpcReply } from '../preload/bridge'
+import { startBackEnd, type BackEnd } from '../core/backend/back-end'
+import { errorText, toWire } from '../core/errors'
+import type { HostLauncher } from '../core/model/client'
+import { IPC_ARTEFACT, IPC_CALL, IPC_EVENT, IPC_PICK_AUDIO, type IpcReply } from '../preload/bridge'
 import { isAppUrl, mayGrantPermission, type RendererLocation } from './guards'
 
 // Set by `electron-vite dev`; absent in a built app, which loads the bundled renderer from disk.
@@ -17,7 +15,6 @@ const rendererFile = join(import.meta.dirname, '../renderer/index.html')
 const renderer: RendererLocation = devServerUrl
   ? { devServerUrl }
   : { rendererFileUrl: pathToFileURL(rendererFile).href }
-const EVENTS: EventName[] = ['columns', 'level', 'waveform', 'verdict', 'device', 'session', 'error']
 /** The recordings the user picked in the open dialog: besides the sample, the only files a file source may read. */
 const pickedFiles = new Set<string>()
 
@@ -65,32 +62,18 @@ const utilityProcessLauncher: HostLauncher = () => {
   }
 }
 
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0]!
-
-interface BackEnd {
-  service: SessionService
-  client: InferenceClient
-  store: SessionStore
-}
-
-/** The back end in the main process: the same SessionService `phonoscope serve` runs, on the shared inference host. */
-async function startBackEnd(): Promise<BackEnd> {
-  const client = new InferenceClient({ modelPath: defaultModelPath(), cpuMemArena: false }, utilityProcessLauncher)
-  const store = new SessionStore(defaultSessionsDir())
-  for (const id of await store.recover()) console.warn(`session ${id} was interrupted; its audio is kept`)
-  let info
-  try {
-    info = await client.start()
-  } catch (error) {
-    await client.close()
-    throw error
+/** The back end in the main process: the same one `phonoscope serve` runs, its inference host a utility process. */
+async function startMainBackEnd(): Promise<BackEnd> {
+  const backEnd = await startBackEnd({
+    launcher: utilityProcessLauncher,
+    inference: { cpuMemArena: false },
+    allowedFiles: pickedFiles,
+    onRecovered: (id) => console.warn(`session ${id} was interrupted; its audio is kept`),
+  })
+  for (const event of EVENT_NAMES) {
+    backEnd.api.on(event, (data) => mainWindow?.webContents.send(IPC_EVENT, { event, data }))
   }
-  const runtime = { inferer: client, card: info.card, name: info.name, sha256: info.sha256, provider: info.provider }
-  const service = new SessionService(store, runtime, { allowedFiles: pickedFiles })
-  for (const event of EVENTS) {
-    service.on(event, (data) => mainWindow?.webContents.send(IPC_EVENT, { event, data }))
-  }
-  return { service, client, store }
+  return backEnd
 }
 
 /**
@@ -102,12 +85,12 @@ function serveIpc(backEnd: Promise<BackEnd>): void {
     try {
       return { ok: true, result: await work(await backEnd) }
     } catch (error) {
-      return { ok: false, message: errorText(error) }
+      return { ok: false, error: toWire(error) }
     }
   }
   // whatever the renderer sends: service.call checks it against the contract (validateCall)
   ipcMain.handle(IPC_CALL, (_event, command: unknown, params: unknown) =>
-    answer(({ service }) => service.call(command as CommandName, params as never)),
+    answer(({ api }) => api.call(command as CommandName, params as never)),
   )
   ipcMain.handle(IPC_PICK_AUDIO, (event) =>
     answer(async () => {
@@ -125,13 +108,8 @@ function serveIpc(backEnd: Promise<BackEnd>): void {
       return picked
     }),
   )
-  ipcMain.handle(IPC_AUDIO, (_event, id: string, site: Site) =>
-    answer(async ({ store }) => {
-      if (!SITES.includes(site)) throw new Error(`no such site: ${String(site)}`)
-      await store.get(id) // validates the id
-      return new Uint8Array(await readFile(store.sitePath(id, site)))
-    }),
-  )
+  // checked against the contract by api.artefact (validateArtefact)
+  ipcMain.handle(IPC_ARTEFACT, (_event, request: unknown) => answer(({ api }) => api.artefact(request as never)))
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -170,10 +148,7 @@ if (!app.requestSingleInstanceLock()) {
     quitting = true
     // close recordings properly (the WAV header, the site verdict) before the inference host goes
     void (backEnd ?? Promise.reject(new Error('not started')))
-      .then(async (running) => {
-        await running.service.close()
-        await running.client.close()
-      })
+      .then((running) => running.close())
       .catch(() => undefined)
       .finally(() => app.quit())
   })
@@ -184,7 +159,7 @@ if (!app.requestSingleInstanceLock()) {
     )
     session.defaultSession.setPermissionCheckHandler((_contents, permission) => mayGrantPermission(permission))
     session.defaultSession.setDevicePermissionHandler((details) => mayGrantPermission(details.deviceType))
-    backEnd = startBackEnd().catch((error: unknown) => {
+    backEnd = startMainBackEnd().catch((error: unknown) => {
       console.error(`phonoscope: ${errorText(error)}`)
       throw new Error(`the analysis back end did not start: ${errorText(error)}`)
     })

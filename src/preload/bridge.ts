@@ -1,15 +1,16 @@
 // The surface the preload script exposes to the renderer as `window.phonoscope`. Types only: the renderer
 // imports this file for its `Window` declaration, never the preload code itself.
-import type { CommandName, EventName, Events, Params, Result, Site } from '../core/api/app'
+import type { Artefact, ArtefactRequest, CommandName, EventName, Events, Params, Result } from '../core/api/app'
+import type { WireError } from '../core/errors'
 
 /** IPC channels between the preload script and the main process (src/main/index.ts). */
 export const IPC_CALL = 'phonoscope:call'
 export const IPC_EVENT = 'phonoscope:event'
-export const IPC_AUDIO = 'phonoscope:audio'
+export const IPC_ARTEFACT = 'phonoscope:artefact'
 export const IPC_PICK_AUDIO = 'phonoscope:pick-audio'
 
-/** What the main process answers on IPC_CALL: errors travel as data so their message arrives unwrapped. */
-export type IpcReply = { ok: true; result: unknown } | { ok: false; message: string }
+/** What the main process answers: errors travel as data (their kind and message intact; the preload rebuilds them). */
+export type IpcReply = { ok: true; result: unknown } | { ok: false; error: WireError }
 
 export interface PhonoscopeBridge {
   versions: {
@@ -22,8 +23,8 @@ export interface PhonoscopeBridge {
   call<C extends CommandName>(command: C, params: Params<C>): Promise<Result<C>>
   /** every event of the contract, on one channel */
   on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void
-  /** the recorded WAV of a site (the bytes `phonoscope serve` gives at /api/sessions/:id/sites/:site/audio.wav) */
-  siteAudio(session: string, site: Site): Promise<ArrayBuffer>
+  /** a binary artefact of an examination (what `phonoscope serve` gives at /api/artefact) */
+  artefact(request: ArtefactRequest): Promise<Artefact>
   /**
    * The user picks a recording (WAV or FLAC) in the system's dialog; its path may then be a file source (no other
    * path outside the app may). Undefined when the dialog was cancelled.

@@ -1,6 +1,7 @@
 import { contextBridge, ipcRenderer } from 'electron'
 import type { EventName, Events } from '../core/api/app'
-import { IPC_AUDIO, IPC_CALL, IPC_EVENT, IPC_PICK_AUDIO, type IpcReply, type PhonoscopeBridge } from './bridge'
+import { fromWire } from '../core/errors'
+import { IPC_ARTEFACT, IPC_CALL, IPC_EVENT, IPC_PICK_AUDIO, type IpcReply, type PhonoscopeBridge } from './bridge'
 
 // Injected at build time from package.json (electron.vite.config.ts): `app` is not reachable from a sandboxed preload.
 declare const __APP_VERSION__: string
@@ -10,10 +11,10 @@ ipcRenderer.on(IPC_EVENT, (_event, message: { event: EventName; data: unknown })
   for (const handler of handlers.get(message.event) ?? []) handler(message.data)
 })
 
-/** A request to the main process, its error (sent as data) thrown here with its message intact. */
+/** A request to the main process; its error (sent as data) is rebuilt here with its kind and message. */
 async function invoke(channel: string, ...args: unknown[]): Promise<unknown> {
   const reply = (await ipcRenderer.invoke(channel, ...args)) as IpcReply
-  if (!reply.ok) throw new Error(reply.message)
+  if (!reply.ok) throw fromWire(reply.error)
   return reply.result
 }
 
@@ -32,10 +33,7 @@ const bridge: PhonoscopeBridge = {
     set.add(wrapped)
     return () => void set.delete(wrapped)
   },
-  siteAudio: async (session, site) => {
-    const bytes = (await invoke(IPC_AUDIO, session, site)) as Uint8Array
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
-  },
+  artefact: async (request) => (await invoke(IPC_ARTEFACT, request)) as never,
   pickAudioFile: async () => (await invoke(IPC_PICK_AUDIO)) as string | undefined,
 }
 

@@ -3,19 +3,19 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import { extname, join, normalize, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { SITES, type CommandName, type EventName, type Site } from '../core/api/app'
+import { EVENT_NAMES, type ArtefactRequest, type CommandName } from '../core/api/app'
 import {
+  ARTEFACT_PATH,
   AUDIO_FRAME_ID_BYTES,
   MAX_MESSAGE_BYTES,
   WS_PATH,
   type ClientMessage,
   type ServerMessage,
 } from '../core/api/wire'
-import { isInputError } from '../core/errors'
-import type { SessionService } from '../core/sessions/service'
+import type { BackEndApi } from '../core/backend/back-end'
+import { InputError, kindOf, toWire, type ErrorKind } from '../core/errors'
 import { allowedHosts, hostPart, pagePolicy, securityHeaders, withSecret } from './security'
 
-const EVENTS: EventName[] = ['columns', 'level', 'waveform', 'verdict', 'device', 'session', 'error']
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
@@ -28,12 +28,19 @@ const MIME: Record<string, string> = {
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 const TOKEN_COOKIE = 'phonoscope_token'
 const TOKEN_IN_COOKIE = new RegExp(`(?:^|;\\s*)${TOKEN_COOKIE}=([^;]+)`)
-const AUDIO_PATH = /^\/api\/sessions\/([^/]+)\/sites\/([^/]+)\/audio\.wav$/
+/** How a failed API request's kind reads in HTTP: a user's mistake is 4xx, anything else 500. */
+const HTTP_STATUS: Record<ErrorKind, number> = {
+  input: 400,
+  not_found: 404,
+  conflict: 409,
+  storage: 507,
+  internal: 500,
+}
 
 type Refusal = [status: number, reason: string]
 
 export interface ServeOptions {
-  service: SessionService
+  api: BackEndApi
   host: string
   port: number
   /** the built renderer (out/renderer) */
@@ -57,7 +64,7 @@ export interface RunningServer {
  * serving.
  */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
-  const { service, staticDir } = options
+  const { api, staticDir } = options
   const secret = randomBytes(18).toString('base64url')
   const pageNeedsSecret = !LOOPBACK.has(options.host)
   // read once: the policy header must be known before the first request, and the page carries this run's secret
@@ -67,19 +74,19 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let hosts = new Set<string>() // known once listening (port 0 picks one)
 
   const http = createServer((req, res) => {
-    handleHttp(req, res).catch((error: unknown) => fail(res, isInputError(error) ? 404 : 500, errorText(error)))
+    handleHttp(req, res).catch((error: unknown) => failWith(res, error))
   })
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
     const url = new URL(req.url ?? '/', 'http://localhost')
-    const audio = AUDIO_PATH.exec(url.pathname)
-    const refusal = refuse(req, url, { api: audio !== null, socket: false })
+    const artefact = url.pathname === ARTEFACT_PATH
+    const refusal = refuse(req, url, { api: artefact, socket: false })
     if (refusal) return fail(res, ...refusal)
     if (pageNeedsSecret && url.searchParams.get('token') === secret) {
       res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${secret}; HttpOnly; SameSite=Strict; Path=/`)
     }
-    if (audio) return sendAudio(res, decodeURIComponent(audio[1]!), decodeURIComponent(audio[2]!))
+    if (artefact) return sendArtefact(res, url.searchParams)
     return sendStatic(res, url.pathname)
   }
 
@@ -114,13 +121,21 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     )
   }
 
-  async function sendAudio(res: ServerResponse, session: string, site: string): Promise<void> {
-    if (!SITES.includes(site as Site)) return fail(res, 404, 'no such site')
-    await service.store.get(session) // validates the id; throws InputError when unknown
-    const path = service.store.sitePath(session, site as Site)
-    if (!existsSync(path)) return fail(res, 404, 'this site has no recording')
-    res.writeHead(200, { 'Content-Type': 'audio/wav', 'Content-Length': statSync(path).size })
-    createReadStream(path).pipe(res)
+  /** The one route for binary artefacts: the query is the artefact request (wire.ts artefactQuery), checked by the api. */
+  async function sendArtefact(res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const request: Record<string, unknown> = {}
+    for (const [key, value] of query) {
+      if (key === 'token') continue
+      if (key in request) throw new InputError(`artefact ${key}`, 'given twice')
+      request[key] = value === 'true' ? true : value === 'false' ? false : value
+    }
+    const artefact = await api.artefact(request as unknown as ArtefactRequest)
+    res.writeHead(200, {
+      'Content-Type': artefact.mime,
+      'Content-Length': artefact.bytes.byteLength,
+      'Content-Disposition': `attachment; filename="${artefact.filename}"`,
+    })
+    res.end(artefact.bytes)
   }
 
   function sendStatic(res: ServerResponse, pathname: string): void {
@@ -154,7 +169,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     const send = (message: ServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message))
     }
-    const unsubscribe = EVENTS.map((event) => service.on(event, (data) => send({ event, data } as ServerMessage)))
+    const unsubscribe = EVENT_NAMES.map((event) => api.on(event, (data) => send({ event, data } as ServerMessage)))
     ws.on('close', () => unsubscribe.forEach((off) => off()))
     ws.on('error', () => ws.terminate())
     ws.on('message', (raw, isBinary) => {
@@ -163,7 +178,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       try {
         message = JSON.parse(String(raw)) as ClientMessage
       } catch {
-        return send({ id: null, error: { message: 'malformed message: not JSON' } })
+        return send({ id: null, error: toWire(new InputError('message', 'malformed: not JSON')) })
       }
       if (
         typeof message !== 'object' ||
@@ -171,24 +186,24 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         !Number.isInteger(message.id) ||
         typeof message.command !== 'string'
       ) {
-        return send({ id: null, error: { message: 'malformed message: want {id, command, params}' } })
+        return send({ id: null, error: toWire(new InputError('message', 'malformed: want {id, command, params}')) })
       }
-      service
+      api
         .call(message.command as CommandName, (message.params ?? {}) as never)
         .then((result) => send({ id: message.id, result }))
-        .catch((error: unknown) => send({ id: message.id, error: { message: errorText(error) } }))
+        .catch((error: unknown) => send({ id: message.id, error: toWire(error) }))
     })
 
     function receiveAudio(frame: Buffer): void {
       try {
         if (frame.length <= AUDIO_FRAME_ID_BYTES || (frame.length - AUDIO_FRAME_ID_BYTES) % 4 !== 0) {
-          throw new Error('malformed audio frame: want a 20-byte session id and float32 samples')
+          throw new InputError('audio frame', 'malformed: want a 20-byte session id and float32 samples')
         }
         const session = frame.toString('latin1', 0, AUDIO_FRAME_ID_BYTES)
         const bytes = new Uint8Array(frame.subarray(AUDIO_FRAME_ID_BYTES)) // aligned copy
-        service.feedBrowserAudio(session, new Float32Array(bytes.buffer))
+        api.feedBrowserAudio(session, new Float32Array(bytes.buffer))
       } catch (error) {
-        send({ id: null, error: { message: errorText(error) } })
+        send({ id: null, error: toWire(error) })
       }
     }
   }
@@ -212,13 +227,18 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   }
 }
 
+/** A failed API request: its status by kind, the error as it travels (WireError JSON), so the client rebuilds it. */
+function failWith(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) return void res.end()
+  res.writeHead(HTTP_STATUS[kindOf(error)], { 'Content-Type': 'application/json' })
+  res.end(JSON.stringify(toWire(error)))
+}
+
 function fail(res: ServerResponse, status: number, message: string): void {
   if (res.headersSent) return void res.end()
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' })
   res.end(`${message}\n`)
 }
-
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0]!
 
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a)

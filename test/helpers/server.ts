@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import WebSocket from 'ws'
 import { TOKEN_META, WS_PATH, type ServerMessage } from '../../src/core/api/wire'
 import { appRoot } from '../../src/core/paths'
-import { SessionService } from '../../src/core/sessions/service'
+import { composeBackEnd, type BackEndApi } from '../../src/core/backend/back-end'
 import { SessionStore } from '../../src/core/sessions/store'
 import { tinyModel } from '../unit/model-fixture'
 import { REPO_ROOT } from './paths'
@@ -14,12 +14,11 @@ import { inProcessRuntime } from './runtime'
 /** The renderer's source folder: its index.html carries the real Content-Security-Policy the server must send. */
 export const RENDERER_DIR = join(REPO_ROOT, 'src', 'renderer')
 
-/** A session service on the tiny model and a fresh sessions folder, replaying only the bundled samples. */
-export async function testService(): Promise<SessionService> {
+/** The back end on the tiny model and a fresh sessions folder, replaying only the bundled samples. */
+export async function testBackEnd(): Promise<BackEndApi> {
   const runtime = await inProcessRuntime(tinyModel())
-  return new SessionService(new SessionStore(mkdtempSync(join(tmpdir(), 'phonoscope-serve-'))), runtime, {
-    fileRoots: [join(appRoot(), 'resources')],
-  })
+  const store = new SessionStore(mkdtempSync(join(tmpdir(), 'phonoscope-serve-')))
+  return composeBackEnd(store, runtime, { fileRoots: [join(appRoot(), 'resources')] }).api
 }
 
 export interface Reply {

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { SessionService } from '../../src/core/sessions/service'
+import type { BackEndApi } from '../../src/core/backend/back-end'
 import { serve, type RunningServer } from '../../src/server/server'
 import { scratch } from '../helpers/paths'
-import { client, pageSecret, RENDERER_DIR, request, socketUrl, testService, type Reply } from '../helpers/server'
+import { client, pageSecret, RENDERER_DIR, request, socketUrl, testBackEnd, type Reply } from '../helpers/server'
 
 /** The policy written in the renderer's page, where it is written once. */
 const metaPolicy = (): string =>
@@ -14,7 +14,7 @@ const metaPolicy = (): string =>
   )![1]!
 
 /** A session with one recorded site, made through the service as the UI makes it. */
-async function recordedSession(service: SessionService): Promise<string> {
+async function recordedSession(service: BackEndApi): Promise<string> {
   const { id } = await service.call('session.start', { source: { kind: 'file', speed: 0 } })
   const done = new Promise<void>((resolve) =>
     service.on('session', (info) => info.id === id && info.sites[0]!.status === 'done' && resolve()),
@@ -36,19 +36,19 @@ async function upgrade(url: string, headers: Record<string, string>): Promise<st
 }
 
 describe('phonoscope serve refuses every page but its own', () => {
-  let service: SessionService
+  let service: BackEndApi
   let server: RunningServer
   let wide: RunningServer
   let secret: string
   let host: string
   let audio: string
   beforeAll(async () => {
-    service = await testService()
-    server = await serve({ service, host: '127.0.0.1', port: 0, staticDir: RENDERER_DIR })
-    wide = await serve({ service, host: '0.0.0.0', port: 0, staticDir: RENDERER_DIR })
+    service = await testBackEnd()
+    server = await serve({ api: service, host: '127.0.0.1', port: 0, staticDir: RENDERER_DIR })
+    wide = await serve({ api: service, host: '0.0.0.0', port: 0, staticDir: RENDERER_DIR })
     secret = await pageSecret(server.url)
     host = new URL(server.url).host
-    audio = `${server.url}api/sessions/${await recordedSession(service)}/sites/AV/audio.wav`
+    audio = `${server.url}api/artefact?kind=wav&session=${await recordedSession(service)}&site=AV`
   })
   afterAll(async () => {
     await server?.close()
@@ -106,9 +106,9 @@ describe('phonoscope serve refuses every page but its own', () => {
     expect(await pageSecret(wide.url.replace('0.0.0.0', '127.0.0.1') + `?token=${wide.token}`)).not.toBe(secret)
     expect(server.token).toBeUndefined() // nothing to print on loopback: ?demo opens as it is
     expect((await request(audio)).status).toBe(401)
-    expect((await request(`${audio}?token=guessed`)).status).toBe(401)
+    expect((await request(`${audio}&token=guessed`)).status).toBe(401)
     expect((await request(audio, { cookie: `phonoscope_token=${secret}` })).status).toBe(401)
-    expect((await request(`${audio}?token=${secret}`)).status).toBe(200)
+    expect((await request(`${audio}&token=${secret}`)).status).toBe(200)
     const reply = await request(audio, bearer())
     expect([reply.status, reply.headers['content-type']]).toEqual([200, 'audio/wav'])
   })
@@ -139,7 +139,7 @@ describe('phonoscope serve refuses every page but its own', () => {
       ['no secret', await request(audio)],
       ['foreign host', await request(server.url, { host: 'evil.com' })],
       ['not found', await request(`${server.url}nothing-here`)],
-      ['no session', await request(audio.replace(/sessions\/[^/]+/, 'sessions/20990101-000000-zzzz'), bearer())],
+      ['no session', await request(audio.replace(/session=[^&]+/, 'session=20990101-000000-zzzz'), bearer())],
       ['method', await request(server.url, {}, 'POST')],
     ]
     expect(replies.map(([kind, reply]) => [kind, reply.status])).toEqual([
@@ -184,7 +184,7 @@ describe('phonoscope serve refuses every page but its own', () => {
   it('refuses to serve a UI without its policy', async () => {
     const ui = scratch('phonoscope-ui-')
     ui.put('index.html', '<!doctype html><html><head></head><body></body></html>')
-    await expect(serve({ service, host: '127.0.0.1', port: 0, staticDir: ui.dir })).rejects.toThrow(
+    await expect(serve({ api: service, host: '127.0.0.1', port: 0, staticDir: ui.dir })).rejects.toThrow(
       /Content-Security-Policy/,
     )
   })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_MESSAGE_BYTES } from '../../src/core/api/wire'
 import { serve, type RunningServer } from '../../src/server/server'
-import { client, pageSecret, RENDERER_DIR, socketUrl, testService } from '../helpers/server'
+import { client, pageSecret, RENDERER_DIR, socketUrl, testBackEnd } from '../helpers/server'
 
 describe('phonoscope serve', () => {
   let server: RunningServer
@@ -10,9 +10,9 @@ describe('phonoscope serve', () => {
   let wsUrl: string
   let origin: { Origin: string }
   beforeAll(async () => {
-    const service = await testService()
-    server = await serve({ service, host: '127.0.0.1', port: 0, staticDir: RENDERER_DIR })
-    open = await serve({ service, host: '0.0.0.0', port: 0, staticDir: RENDERER_DIR })
+    const api = await testBackEnd()
+    server = await serve({ api, host: '127.0.0.1', port: 0, staticDir: RENDERER_DIR })
+    open = await serve({ api, host: '0.0.0.0', port: 0, staticDir: RENDERER_DIR })
     secret = await pageSecret(server.url)
     wsUrl = socketUrl(server.url, secret)
     origin = { Origin: new URL(server.url).origin }
@@ -32,7 +32,7 @@ describe('phonoscope serve', () => {
     expect(final.data.sites[0]!.verdict).toMatch(/^(normal|mild|moderate_severe)$/)
     expect(c.messages.some((m) => 'event' in m && m.event === 'columns')).toBe(true)
     expect(c.messages.some((m) => 'event' in m && m.event === 'verdict')).toBe(true)
-    const audio = await fetch(`${server.url}api/sessions/${session}/sites/AV/audio.wav`, {
+    const audio = await fetch(`${server.url}api/artefact?kind=wav&session=${session}&site=AV`, {
       headers: { Authorization: `Bearer ${secret}` },
     })
     expect(audio.status).toBe(200)
@@ -87,7 +87,7 @@ describe('phonoscope serve', () => {
   it('serves the UI and nothing outside it', async () => {
     expect(await (await fetch(server.url)).text()).toContain('<html')
     expect((await fetch(`${server.url}..%2F..%2Fpackage.json`)).status).toBe(404)
-    const traversal = `${server.url}api/sessions/..%2F..%2Fx/sites/AV/audio.wav`
-    expect((await fetch(traversal, { headers: { Authorization: `Bearer ${secret}` } })).status).toBe(404)
+    const traversal = `${server.url}api/artefact?kind=wav&session=..%2F..%2Fx&site=AV`
+    expect((await fetch(traversal, { headers: { Authorization: `Bearer ${secret}` } })).status).toBe(400)
   })
 })

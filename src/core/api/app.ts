@@ -3,9 +3,10 @@
  * two transports, Electron IPC (src/preload) and HTTP + WebSocket (src/server). Nothing here knows which.
  * Values are plain JSON (numbers in arrays, not typed arrays) so both transports carry them unchanged.
  */
-import { InputError } from '../errors'
+import { InputError, type WireError } from '../errors'
 import type { ClassName, Probabilities } from './classes'
-import { number, object, oneOf, optional, tagged, text, type Exact, type Schema } from './schema'
+import type { ModelCard } from './model-card'
+import { boolean, number, object, oneOf, optional, tagged, text, type Exact, type Schema } from './schema'
 
 export const SITES = ['AV', 'PV', 'TV', 'MV'] as const
 export type Site = (typeof SITES)[number]
@@ -88,11 +89,48 @@ export interface SessionInfo {
   notes: string
   /** windows dropped because inference was slower than the hop (never queued without bound) */
   dropped_windows: number
+  /** seconds between live verdicts (absent from sessions recorded before it was kept) */
+  hop_s?: number
+}
+
+/** The age groups of CirCor's patients (the model is paediatric: it was trained on children). */
+export const AGE_GROUPS = ['neonate', 'infant', 'child', 'adolescent', 'young_adult', 'adult'] as const
+export type AgeGroup = (typeof AGE_GROUPS)[number]
+export const SEXES = ['female', 'male', 'other', 'unknown'] as const
+export type Sex = (typeof SEXES)[number]
+
+/** A patient as a clinic files them: the id (MRN) is the only required field. */
+export interface Patient {
+  id: string
+  name?: string
+  birth_year?: number
+  age_group?: AgeGroup
+  sex?: Sex
+}
+
+/** The clinician's own finding, kept beside the model's verdict (per site and per examination). */
+export interface Finding {
+  murmur: 'yes' | 'no' | 'unsure'
+  /** Levine grade I-VI, when a murmur was heard */
+  grade?: number
+  note?: string
+}
+
+/** What the model runs on: the geometry every view of a spectrogram takes (never restated as literals). */
+export interface ModelSummary {
+  name: string
+  version: string
+  sha256: string
+  provider: string
+  /** the model card: its front end (sample rate, hop, Mel bins, band), windowing and patient rule */
+  card: ModelCard
 }
 
 /** Every command: its params and result. A new command also needs its entry in COMMAND_SCHEMAS below. */
 export interface Commands {
   'devices.list': { params: Record<string, never>; result: DeviceInfo[] }
+  /** the model the back end runs and its front end's geometry */
+  'model.info': { params: Record<string, never>; result: ModelSummary }
   'session.start': { params: { patient?: string; source: SourceSpec; hop_s?: number }; result: SessionInfo }
   'site.start': { params: { session: string; site: Site }; result: SessionInfo }
   'site.stop': { params: { session: string }; result: SessionInfo }
@@ -127,6 +165,7 @@ const none: Schema<Record<string, never>> = object({})
  */
 export const COMMAND_SCHEMAS: { readonly [C in CommandName]: Exact<Params<C>> } = {
   'devices.list': none,
+  'model.info': none,
   'session.start': object({ patient: optional(text(200)), source, hop_s: optional(number(0.25, 60)) }),
   'site.start': object({ session, site }),
   'site.stop': object({ session }),
@@ -161,12 +200,72 @@ export interface Events {
   /** the capture device went away or came back; recording up to that point is kept */
   device: { session: string; state: 'lost' | 'restored'; message: string }
   session: SessionInfo
-  error: { message: string; command?: string }
+  /** something failed outside any command (a capture that broke, a malformed message): its kind, as errors travel */
+  error: WireError
 }
 export type EventName = keyof Events
+
+/**
+ * Every event, once: the transports forward exactly these. The compiler requires each event of Events here, so a new
+ * event cannot be silently dropped by a transport.
+ */
+const EVENT_SET: { readonly [E in EventName]: true } = {
+  columns: true,
+  level: true,
+  waveform: true,
+  verdict: true,
+  device: true,
+  session: true,
+  error: true,
+}
+export const EVENT_NAMES = Object.keys(EVENT_SET) as EventName[]
+
+/**
+ * Binary artefacts of an examination, one typed request for all transports (IPC: one channel; HTTP: GET
+ * /api/artefact?kind=...&session=...). A new kind is one entry here, its schema below, and its producer in the back end.
+ */
+export interface ArtefactRequests {
+  /** a site's recording, lossless as it was captured */
+  wav: { session: string; site: Site }
+  /** the examination's report */
+  pdf: { session: string; paper?: 'a4' | 'letter' }
+  /** a site's spectrogram with the attention overlay */
+  png: { session: string; site: Site }
+  /** the examination as one file (audio + JSON) that import reads back; deidentified: no name, shifted dates */
+  bundle: { session: string; deidentify?: boolean }
+}
+export type ArtefactKind = keyof ArtefactRequests
+export type ArtefactRequest = { [K in ArtefactKind]: { kind: K } & ArtefactRequests[K] }[ArtefactKind]
+
+export interface Artefact {
+  kind: ArtefactKind
+  /** its media type (audio/wav, application/pdf, image/png, application/vnd.phonoscope.bundle) */
+  mime: string
+  /** a file name to save it under */
+  filename: string
+  bytes: Uint8Array
+}
+
+const ARTEFACT_SCHEMAS: { readonly [K in ArtefactKind]: Exact<ArtefactRequests[K]> } = {
+  wav: object({ session, site }),
+  pdf: object({ session, paper: optional(oneOf(['a4', 'letter'] as const)) }),
+  png: object({ session, site }),
+  bundle: object({ session, deidentify: optional(boolean()) }),
+}
+
+/** The artefact call's boundary check, as validateCall is the commands': kind, then exactly its keys. */
+export function validateArtefact(request: unknown): asserts request is ArtefactRequest {
+  if (typeof request !== 'object' || request === null) throw new InputError('artefact', 'must be an object')
+  const { kind, ...rest } = request as { kind?: unknown }
+  if (typeof kind !== 'string' || !Object.hasOwn(ARTEFACT_SCHEMAS, kind)) {
+    throw new InputError('artefact kind', `must be one of ${Object.keys(ARTEFACT_SCHEMAS).join(', ')}`)
+  }
+  ARTEFACT_SCHEMAS[kind as ArtefactKind].check(rest, '')
+}
 
 /** What both transports implement for the renderer: commands that answer, events that arrive. */
 export interface PhonoscopeApi {
   call<C extends CommandName>(command: C, params: Params<C>): Promise<Result<C>>
   on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void
+  artefact(request: ArtefactRequest): Promise<Artefact>
 }

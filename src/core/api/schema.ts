@@ -73,6 +73,14 @@ export function number(min: number, max: number): Schema<number> {
   }
 }
 
+export function boolean(): Schema<boolean> {
+  return {
+    check(value, at) {
+      if (typeof value !== 'boolean') throw new InputError(at, `must be true or false, not ${kindOf(value)}`)
+    },
+  }
+}
+
 /** One of a fixed list of strings (compared as own values, so no prototype name slips through). */
 export function oneOf<const V extends readonly string[]>(values: V): Schema<V[number]> {
   return {

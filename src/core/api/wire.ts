@@ -2,13 +2,14 @@
  * The server transport's messages (WebSocket, JSON text frames), carrying the contract of app.ts unchanged.
  * Browser PCM travels in binary frames: the 20-character session id in ASCII, then float32 little-endian samples.
  */
-import type { CommandName, EventName, Events } from './app'
+import type { ArtefactRequest, CommandName, EventName, Events } from './app'
+import type { WireError } from '../errors'
 
 export type ClientMessage = { id: number; command: CommandName; params: unknown }
 
 export type ServerMessage =
   | { id: number; result: unknown }
-  | { id: number | null; error: { message: string } }
+  | { id: number | null; error: WireError }
   | { [E in EventName]: { event: E; data: Events[E] } }[EventName]
 
 /** Session ids are 20 ASCII characters (store.newSessionId), the header of a binary audio frame. */
@@ -21,3 +22,11 @@ export const WS_PATH = '/api/ws'
  * an `Authorization: Bearer` header, on loopback too.
  */
 export const TOKEN_META = 'phonoscope-token'
+
+/** The one HTTP route for binary artefacts (GET, the request as its query: artefactQuery), beside the socket. */
+export const ARTEFACT_PATH = '/api/artefact'
+
+/** An artefact request as the query of ARTEFACT_PATH: its keys and values as strings (booleans as true/false). */
+export function artefactQuery(request: ArtefactRequest): URLSearchParams {
+  return new URLSearchParams(Object.entries(request).map(([key, value]): [string, string] => [key, String(value)]))
+}

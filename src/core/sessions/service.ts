@@ -25,7 +25,7 @@ import { resampleStream } from '../audio/resample'
 import type { Samples } from '../audio/types'
 import type { WavWriter } from '../audio/wav-writer'
 import { computeFeatures } from '../dsp/features'
-import { InputError } from '../errors'
+import { errorText, InputError, toWire } from '../errors'
 import { LiveAnalyzer } from '../live/analyzer'
 import { BrowserSource } from '../live/browser-source'
 import { fileSource } from '../live/file-source'
@@ -33,7 +33,8 @@ import { DeviceLostError, levelOf, type AudioSource } from '../live/source'
 import { listCaptureDevices, soxSource } from '../live/sox-source'
 import type { ModelCard } from '../api/model-card'
 import { appRoot } from '../paths'
-import { DiskFullError, isDiskFull, newSessionId, SessionStore } from './store'
+import type { SessionRepository } from './repository'
+import { DiskFullError, isDiskFull, newSessionId } from './store'
 
 /** The model the service runs, whichever host carries it. */
 export interface ModelRuntime {
@@ -79,7 +80,7 @@ export interface ServiceOptions {
  * four-site exam, live capture through any AudioSource, crash-safe recording, live verdicts, final verdicts that
  * equal an offline classify of what was recorded. Implements the API contract; transports only carry it.
  */
-export class SessionService implements PhonoscopeApi {
+export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
   private readonly events = new EventEmitter()
   private readonly active = new Map<string, ActiveSite>()
   private readonly browserSources = new Map<string, BrowserSource>()
@@ -87,7 +88,7 @@ export class SessionService implements PhonoscopeApi {
   private readonly defaultHopS: number
 
   constructor(
-    readonly store: SessionStore,
+    readonly store: SessionRepository,
     private readonly model: ModelRuntime,
     private readonly options: ServiceOptions = {},
   ) {
@@ -114,6 +115,10 @@ export class SessionService implements PhonoscopeApi {
   /** One per command of the contract; its params were validated by `call` against COMMAND_SCHEMAS. */
   private readonly handlers: { [C in CommandName]: (p: Params<C>) => Promise<Result<C>> } = {
     'devices.list': () => this.devices(),
+    'model.info': async () => {
+      const { name, sha256, provider, card } = this.model
+      return { name, version: card.version, sha256, provider, card }
+    },
     'session.start': (p) => this.startSession(p.source, p.patient ?? '', p.hop_s),
     'site.start': (p) => this.startSite(p.session, p.site),
     'site.stop': (p) => this.stopSite(p.session),
@@ -143,7 +148,7 @@ export class SessionService implements PhonoscopeApi {
       const who = running.patient ? ` (${running.patient})` : ''
       throw new InputError(`examination ${running.id}${who}`, 'is in progress: finish it before starting another')
     }
-    const info: SessionInfo & { hop_s: number } = {
+    const info: SessionInfo = {
       id: newSessionId(),
       created: new Date().toISOString(),
       patient,
@@ -163,7 +168,7 @@ export class SessionService implements PhonoscopeApi {
     if (this.active.has(id)) await this.stopSite(id)
     // the session may be shared with other processes: the site is claimed before its WAV is touched
     const release = await this.store.claimSite(id, site)
-    let started: { info: SessionInfo & { hop_s?: number }; source: AudioSource; writer: WavWriter }
+    let started: { info: SessionInfo; source: AudioSource; writer: WavWriter }
     try {
       started = await this.openSite(id, site)
     } catch (error) {
@@ -171,7 +176,8 @@ export class SessionService implements PhonoscopeApi {
       throw error
     }
     const { info, source, writer } = started
-    const hopFrames = Math.max(1, Math.round(((info.hop_s ?? this.defaultHopS) * 4000) / 128))
+    const { sample_rate, hop_length } = this.model.card.frontend
+    const hopFrames = Math.max(1, Math.round(((info.hop_s ?? this.defaultHopS) * sample_rate) / hop_length))
     const windows: WindowVerdict[] = []
     const analyzer = new LiveAnalyzer(
       site,
@@ -209,7 +215,7 @@ export class SessionService implements PhonoscopeApi {
     }
     active.done = this.capture(id, active)
       .catch((error: unknown) => this.interruptSite(id, active, error))
-      .catch((error: unknown) => this.emit('error', { message: errorText(error) }))
+      .catch((error: unknown) => this.emit('error', toWire(error)))
     this.active.set(id, active)
     return this.changed(info)
   }
@@ -231,7 +237,7 @@ export class SessionService implements PhonoscopeApi {
         Object.assign(record, { status: 'recording', sample_rate: source.sampleRate })
         clearResult(record)
       })
-      return { info: info as SessionInfo & { hop_s?: number }, source, writer }
+      return { info, source, writer }
     } catch (error) {
       source.stop()
       throw error
@@ -243,12 +249,13 @@ export class SessionService implements PhonoscopeApi {
    * device is reopened every second; the user hears of the loss once and of the return once.
    */
   private async capture(id: string, active: ActiveSite): Promise<void> {
+    const rate = this.model.card.frontend.sample_rate
     const flusher = setInterval(() => void active.writer.flush().catch(() => undefined), FLUSH_MS)
     try {
       for (;;) {
         try {
           const source = active.source
-          for await (const chunk of resampleStream(this.tap(id, active, source), source.sampleRate, 4000)) {
+          for await (const chunk of resampleStream(this.tap(id, active, source), source.sampleRate, rate)) {
             active.analyzer.push(chunk)
           }
           break // the source ended (file) or was stopped
@@ -284,9 +291,9 @@ export class SessionService implements PhonoscopeApi {
     const kept = active.writer.framesWritten / active.writer.sampleRate
     const cause = isDiskFull(error) ? 'the disk is full' : errorText(error)
     const wav = basename(this.store.sitePath(id, active.site))
-    this.emit('error', {
-      message: `${this.store.folder(id)}: ${cause}; site ${active.site} stopped, its first ${kept.toFixed(1)} s are kept in ${wav}`,
-    })
+    const problem = `${cause}; site ${active.site} stopped, its first ${kept.toFixed(1)} s are kept in ${wav}`
+    const reported = new InputError(this.store.folder(id), problem, 'storage')
+    this.emit('error', isDiskFull(error) ? toWire(reported) : { kind: 'internal', message: reported.message })
     try {
       await this.store.update(id, (info) => {
         Object.assign(siteOf(info, active.site), { status: 'interrupted', duration_s: kept, windows: active.windows })
@@ -437,8 +444,6 @@ export class SessionService implements PhonoscopeApi {
     await this.store.letGoAll()
   }
 }
-
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 const siteOf = (info: SessionInfo, site: Site): SiteRecord => info.sites.find((s) => s.site === site)!
 

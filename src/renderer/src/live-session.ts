@@ -1,3 +1,4 @@
+import { explain } from '@core/errors'
 import { computed, reactive, ref, shallowRef } from 'vue'
 import { SITES, type Events, type SessionInfo, type Site, type SourceSpec, type WindowVerdict } from '@core/api/app'
 import type { ApiClient } from './api'
@@ -55,7 +56,7 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
       else if (info.status === 'recording') running.value = info
       else if (running.value?.id === info.id) running.value = undefined
     }),
-    api.on('error', (e) => (error.value = e.message)),
+    api.on('error', (e) => (error.value = explain(e))),
   ]
 
   function applySession(info: SessionInfo): void {
@@ -124,7 +125,7 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
     try {
       return await work()
     } catch (e) {
-      error.value = e instanceof Error ? e.message : String(e)
+      error.value = explain(e)
       return undefined
     } finally {
       busy.value = false
@@ -214,7 +215,7 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
     void api
       .call('site.spectrogram', { session: id, site })
       .then((s) => painted === site && sinks.columns({ session: id, site, first_frame: 0, ...s }))
-      .catch((e: unknown) => (error.value = e instanceof Error ? e.message : String(e)))
+      .catch((e: unknown) => (error.value = explain(e)))
   }
 
   function stopMicrophone(): void {

@@ -1,4 +1,4 @@
-import type { EventName, Events, PhonoscopeApi, Site } from '@core/api/app'
+import type { EventName, Events, PhonoscopeApi } from '@core/api/app'
 
 export type ConnectionState = 'connecting' | 'open' | 'lost'
 
@@ -11,8 +11,6 @@ export interface ApiClient extends PhonoscopeApi {
   /** the connection to the back end; IPC is always 'open' */
   readonly state: ConnectionState
   onState(handler: (state: ConnectionState) => void): () => void
-  /** the recorded WAV of a site, for review playback */
-  siteAudio(session: string, site: Site): Promise<ArrayBuffer>
   /** browser microphone PCM for a session whose source is {kind:'browser'} (server mode only) */
   sendAudio?(session: string, samples: Float32Array): void
 }

@@ -13,5 +13,5 @@ export class IpcClient implements ApiClient {
   onState(): () => void {
     return () => undefined
   }
-  siteAudio: ApiClient['siteAudio'] = (session, site) => this.bridge.siteAudio(session, site)
+  artefact: ApiClient['artefact'] = (request) => this.bridge.artefact(request)
 }

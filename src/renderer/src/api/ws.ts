@@ -1,5 +1,13 @@
-import type { CommandName, Params, Result, Site } from '@core/api/app'
-import { AUDIO_FRAME_ID_BYTES, TOKEN_META, WS_PATH, type ServerMessage } from '@core/api/wire'
+import type { Artefact, ArtefactRequest, CommandName, Params, Result } from '@core/api/app'
+import {
+  ARTEFACT_PATH,
+  artefactQuery,
+  AUDIO_FRAME_ID_BYTES,
+  TOKEN_META,
+  WS_PATH,
+  type ServerMessage,
+} from '@core/api/wire'
+import { fromWire, InternalError, type WireError } from '@core/errors'
 import { EventHub, type ApiClient, type ConnectionState } from './client'
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000]
@@ -65,7 +73,7 @@ export class WebSocketClient implements ApiClient {
     socket.onclose = () => {
       if (this.socket !== socket) return
       this.socket = undefined
-      const error = new Error('the connection to the Phonoscope server was lost')
+      const error = new InternalError('the connection to the Phonoscope server was lost')
       for (const waiting of this.pending.values()) waiting.reject(error)
       this.pending.clear()
       this.setState('lost')
@@ -93,13 +101,13 @@ export class WebSocketClient implements ApiClient {
     }
     if ('event' in message) return this.hub.emit(message.event, message.data)
     if (message.id === null || message.id === undefined) {
-      if ('error' in message) this.hub.emit('error', { message: message.error.message })
+      if ('error' in message) this.hub.emit('error', message.error)
       return
     }
     const waiting = this.pending.get(message.id)
     if (!waiting) return
     this.pending.delete(message.id)
-    if ('error' in message) waiting.reject(new Error(message.error.message))
+    if ('error' in message) waiting.reject(fromWire(message.error))
     else waiting.resolve(message.result)
   }
 
@@ -120,11 +128,19 @@ export class WebSocketClient implements ApiClient {
     return () => void this.stateHandlers.delete(handler)
   }
 
-  async siteAudio(session: string, site: Site): Promise<ArrayBuffer> {
-    const url = new URL(`api/sessions/${encodeURIComponent(session)}/sites/${site}/audio.wav`, new URL('/', this.base))
+  /** An artefact over the server's one HTTP route for them; a refusal keeps its kind (the status says which). */
+  async artefact(request: ArtefactRequest): Promise<Artefact> {
+    const url = new URL(ARTEFACT_PATH, this.base)
+    url.search = artefactQuery(request).toString()
     const response = await fetch(url, { headers: this.secret ? { Authorization: `Bearer ${this.secret}` } : {} })
-    if (!response.ok) throw new Error(`${response.status}: ${(await response.text()).trim()}`)
-    return response.arrayBuffer()
+    if (!response.ok) throw fromWire(await refusal(response))
+    const disposition = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')
+    return {
+      kind: request.kind,
+      mime: response.headers.get('Content-Type') ?? 'application/octet-stream',
+      filename: disposition?.[1] ?? request.kind,
+      bytes: new Uint8Array(await response.arrayBuffer()),
+    }
   }
 
   sendAudio(session: string, samples: Float32Array): void {
@@ -135,5 +151,15 @@ export class WebSocketClient implements ApiClient {
     const view = new DataView(frame.buffer)
     for (let i = 0; i < samples.length; i++) view.setFloat32(AUDIO_FRAME_ID_BYTES + i * 4, samples[i]!, true)
     socket.send(frame)
+  }
+}
+
+/** A refused artefact: the server's WireError, or (refused before the API: Host, Origin, token) its status line. */
+async function refusal(response: Response): Promise<WireError> {
+  const body = await response.text()
+  try {
+    return JSON.parse(body) as WireError
+  } catch {
+    return { kind: 'internal', message: `${response.status}: ${body.trim()}` }
   }
 }
