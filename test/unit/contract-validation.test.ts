@@ -32,6 +32,14 @@ interface Case {
   serviceOnly?: boolean
 }
 
+/** The params a command may go without. */
+const OPTIONAL_KEYS: Partial<Record<CommandName, string[]>> = {
+  'session.start': ['patient', 'hop_s'],
+  'sessions.list': ['patient', 'verdict'],
+  'session.update': ['notes', 'finding'],
+  'patients.list': ['query'],
+}
+
 /** Every command given wrong names, wrong values, wrong types, extra and missing keys, JSON-shaped (both transports). */
 function cases(session: string): Case[] {
   const valid: { [C in CommandName]: Params<C> } = {
@@ -42,7 +50,11 @@ function cases(session: string): Case[] {
     'site.stop': { session },
     'site.skip': { session, site: 'AV' },
     'session.stop': { session },
-    'sessions.list': {},
+    'sessions.list': { patient: 'p-1', verdict: 'withheld' },
+    'session.update': { session, notes: 'n', finding: { murmur: 'yes', grade: 2 } },
+    'session.delete': { session, confirm: session },
+    'patients.list': { query: 'q' },
+    'patient.save': { patient: { id: 'MRN 12.3', age_group: 'child', sex: 'female', birth_year: 2019 } },
     'session.get': { session },
     'site.spectrogram': { session, site: 'AV' },
   }
@@ -71,10 +83,12 @@ function cases(session: string): Case[] {
     for (const key of Object.keys(params)) {
       const without = { ...params }
       delete without[key]
-      if (!(command === 'session.start' && key !== 'source')) {
+      if (!OPTIONAL_KEYS[command]?.includes(key)) {
         add(`${command} without ${key}`, command, without, new RegExp(`^${key}: missing$`))
       }
-      for (const wrong of WRONG_TYPES.filter((w) => typeof w !== typeof params[key] || typeof w === 'object')) {
+      const wrongs = WRONG_TYPES.filter((w) => typeof w !== typeof params[key] || typeof w === 'object')
+      // null removes a finding: a value, not a wrong type
+      for (const wrong of wrongs.filter((w) => !(w === null && key === 'finding'))) {
         add(`${command} ${key}=${JSON.stringify(wrong)}`, command, { ...params, [key]: wrong }, new RegExp(`^${key}`))
       }
     }
@@ -85,10 +99,48 @@ function cases(session: string): Case[] {
     }
     if ('site' in params) {
       for (const bad of [...TRAVERSALS, ...PROTOTYPE_NAMES, 'av', '', 'AV ', 'AV.wav']) {
-        add(`${command} site ${bad}`, command, { ...params, site: bad }, /^site: not one of AV, PV, TV, MV$/)
+        add(`${command} site ${bad}`, command, { ...params, site: bad }, /^site: not one of AV, PV, TV, MV, Phc$/)
       }
     }
   }
+  const records = (command: CommandName, what: string, params: Record<string, unknown>, message: RegExp) =>
+    add(`${command} ${what}`, command, { ...(valid[command] as object), ...params }, message)
+  records('patient.save', 'id with a slash', { patient: { id: '../x' } }, /^patient\.id: letters, digits/)
+  records('patient.save', 'id empty', { patient: { id: '' } }, /^patient\.id: letters, digits/)
+  records(
+    'patient.save',
+    'birth year 2019.5',
+    { patient: { id: 'p', birth_year: 2019.5 } },
+    /^patient\.birth_year: must be a whole/,
+  )
+  records(
+    'patient.save',
+    'age group baby',
+    { patient: { id: 'p', age_group: 'baby' } },
+    /^patient\.age_group: not one of/,
+  )
+  records(
+    'session.update',
+    'grade 7',
+    { finding: { murmur: 'yes', grade: 7 } },
+    /^finding\.grade: must be between 1 and 6/,
+  )
+  records('session.update', 'murmur maybe', { finding: { murmur: 'maybe' } }, /^finding\.murmur: not one of/)
+  records(
+    'session.update',
+    'site XX',
+    { site_findings: [{ site: 'XX', finding: null }] },
+    /^site_findings\[0\]\.site: not one of/,
+  )
+  records('session.update', 'site_findings not a list', { site_findings: {} }, /^site_findings: must be an array/)
+  records('sessions.list', 'verdict bad', { verdict: 'bad' }, /^verdict: not one of/)
+  records('sessions.list', 'from yesterday', { from: 'yesterday' }, /^from: not an ISO 8601 date$/)
+  records(
+    'session.delete',
+    'confirm another id',
+    { confirm: '20990101-000000-zzzz' },
+    /^confirm: must repeat the session id/,
+  )
   const start = (what: string, params: Record<string, unknown>, message: RegExp) =>
     add(`session.start ${what}`, 'session.start', { source: { kind: 'file', speed: 0 }, ...params }, message)
   start('patient too long', { patient: 'x'.repeat(201) }, /^patient: longer than 200 characters$/)

@@ -4,11 +4,27 @@
  * Values are plain JSON (numbers in arrays, not typed arrays) so both transports carry them unchanged.
  */
 import { InputError, type WireError } from '../errors'
-import type { ClassName, Probabilities } from './classes'
+import { CLASSES, type ClassName, type Probabilities } from './classes'
 import type { ModelCard } from './model-card'
-import { boolean, number, object, oneOf, optional, tagged, text, type Exact, type Schema } from './schema'
+import {
+  boolean,
+  integer,
+  list,
+  nullable,
+  number,
+  object,
+  oneOf,
+  optional,
+  tagged,
+  text,
+  type Exact,
+  type Schema,
+} from './schema'
 
-export const SITES = ['AV', 'PV', 'TV', 'MV'] as const
+/** The guided exam's four auscultation sites, in the order it visits them. */
+export const EXAM_SITES = ['AV', 'PV', 'TV', 'MV'] as const
+/** Every site a recording may come from: the exam's four and CirCor's fifth (Phc, any other place), for imports. */
+export const SITES = [...EXAM_SITES, 'Phc'] as const
 export type Site = (typeof SITES)[number]
 
 /** A session id (store.newSessionId): a UTC stamp and four random characters, so it can never name a path. */
@@ -73,6 +89,12 @@ export interface SiteRecord {
   quality?: { score: number; ok: boolean; reasons: string[] }
   /** from the heart-cycle segmentation of the whole recording; null when no rate could be found */
   heart_rate_bpm?: number | null
+  /** sha256 of the recording as imported or recorded (its WAV on disk); import never stores the same one twice */
+  sha256?: string
+  /** the file it was imported from (its name only) */
+  imported_from?: string
+  /** the clinician's own finding at this site */
+  finding?: Finding
 }
 
 export interface SessionInfo {
@@ -85,8 +107,13 @@ export interface SessionInfo {
   /** the patient verdict over the sites, by the model card's rule */
   probabilities?: Probabilities
   verdict?: ClassName
-  model: { name: string; sha256: string; aggregation: string }
+  model: { name: string; sha256: string; aggregation: string; version?: string }
+  /** the clinician's notes on the examination */
   notes: string
+  /** the stethoscope or capture device it was recorded with (the source's name) */
+  device?: string
+  /** the clinician's own finding for the examination */
+  finding?: Finding
   /** windows dropped because inference was slower than the hop (never queued without bound) */
   dropped_windows: number
   /** seconds between live verdicts (absent from sessions recorded before it was kept) */
@@ -116,6 +143,26 @@ export interface Finding {
   note?: string
 }
 
+/** What sessions.list may filter by (all optional; dates as ISO 8601, inclusive). */
+export interface SessionFilter {
+  patient?: string
+  query?: string
+  from?: string
+  to?: string
+  /** a patient verdict, or 'withheld' for exams without one */
+  verdict?: ClassName | 'withheld'
+}
+
+/** What session.update may change; a finding set to null is removed. */
+export interface SessionEdit {
+  session: string
+  patient?: string
+  notes?: string
+  device?: string
+  finding?: Finding | null
+  site_findings?: { site: Site; finding: Finding | null }[]
+}
+
 /** What the model runs on: the geometry every view of a spectrogram takes (never restated as literals). */
 export interface ModelSummary {
   name: string
@@ -136,7 +183,15 @@ export interface Commands {
   'site.stop': { params: { session: string }; result: SessionInfo }
   'site.skip': { params: { session: string; site: Site }; result: SessionInfo }
   'session.stop': { params: { session: string }; result: SessionInfo }
-  'sessions.list': { params: Record<string, never>; result: SessionInfo[] }
+  /** examinations, oldest first; filtered by patient id, by words in patient id, name or notes, by date and verdict */
+  'sessions.list': { params: SessionFilter; result: SessionInfo[] }
+  /** the clinician edits an examination after the fact: its patient, notes, device, findings */
+  'session.update': { params: SessionEdit; result: SessionInfo }
+  /** deletes an examination and its audio for good; `confirm` must repeat its id */
+  'session.delete': { params: { session: string; confirm: string }; result: { deleted: string } }
+  'patients.list': { params: { query?: string }; result: Patient[] }
+  /** creates or updates a patient (by id) */
+  'patient.save': { params: { patient: Patient }; result: Patient }
   'session.get': { params: { session: string }; result: SessionInfo }
   /** the whole log-Mel of a recorded site, for review */
   'site.spectrogram': {
@@ -156,6 +211,21 @@ const source = tagged('kind', {
   file: { path: optional(text(4096, named)), speed: optional(number(0, 64)) },
   browser: { sampleRate: number(4000, 192000) },
 })
+/** a patient's id (MRN): printable, no path separators, so it may name a folder or file in an export */
+const patientId = text(64, { test: /^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u, meaning: 'letters, digits, space, . _ - only' })
+const date = text(40, { test: /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, meaning: 'not an ISO 8601 date' })
+const finding = object({
+  murmur: oneOf(['yes', 'no', 'unsure'] as const),
+  grade: optional(integer(1, 6)),
+  note: optional(text(2000)),
+})
+const patientSchema = object({
+  id: patientId,
+  name: optional(text(200)),
+  birth_year: optional(integer(1900, 2100)),
+  age_group: optional(oneOf(AGE_GROUPS)),
+  sex: optional(oneOf(SEXES)),
+})
 /** no params: {} (Record<string, never> in Commands) */
 const none: Schema<Record<string, never>> = object({})
 
@@ -171,7 +241,24 @@ export const COMMAND_SCHEMAS: { readonly [C in CommandName]: Exact<Params<C>> } 
   'site.stop': object({ session }),
   'site.skip': object({ session, site }),
   'session.stop': object({ session }),
-  'sessions.list': none,
+  'sessions.list': object({
+    patient: optional(patientId),
+    query: optional(text(200)),
+    from: optional(date),
+    to: optional(date),
+    verdict: optional(oneOf([...CLASSES, 'withheld'] as const)),
+  }),
+  'session.update': object({
+    session,
+    patient: optional(patientId),
+    notes: optional(text(10000)),
+    device: optional(text(256)),
+    finding: optional(nullable(finding)),
+    site_findings: optional(list(object({ site, finding: nullable(finding) }), SITES.length)),
+  }),
+  'session.delete': object({ session, confirm: text(20) }),
+  'patients.list': object({ query: optional(text(200)) }),
+  'patient.save': object({ patient: patientSchema }),
   'session.get': object({ session }),
   'site.spectrogram': object({ session, site }),
 }

@@ -94,6 +94,37 @@ export function oneOf<const V extends readonly string[]>(values: V): Schema<V[nu
 
 export const optional = <T>(schema: Schema<T>): Optional<T> => ({ ...schema, optional: true })
 
+/** A whole number in [min, max]. */
+export function integer(min: number, max: number): Schema<number> {
+  const range = number(min, max)
+  return {
+    check(value, at) {
+      range.check(value, at)
+      if (!Number.isInteger(value)) throw new InputError(at, `must be a whole number, not ${String(value)}`)
+    },
+  }
+}
+
+/** The value, or null (which a caller gives to remove something). */
+export function nullable<T>(schema: Schema<T>): Schema<T | null> {
+  return {
+    check(value, at) {
+      if (value !== null) schema.check(value, at)
+    },
+  }
+}
+
+/** An array of at most `max` items, each checked by `item` ("site_findings[2].site"). */
+export function list<T>(item: Schema<T>, max: number): Schema<T[]> {
+  return {
+    check(value, at) {
+      if (!Array.isArray(value)) throw new InputError(at, `must be an array, not ${kindOf(value)}`)
+      if (value.length > max) throw new InputError(at, `more than ${max} items`)
+      value.forEach((element, i) => item.check(element, `${at}[${i}]`))
+    },
+  }
+}
+
 /** A plain object with exactly these keys: none missing (unless optional), none unknown. */
 export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
   return {

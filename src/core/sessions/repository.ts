@@ -1,4 +1,4 @@
-import type { SessionInfo, Site } from '../api/app'
+import type { Patient, SessionFilter, SessionInfo, Site } from '../api/app'
 import type { WavWriter } from '../audio/wav-writer'
 
 /**
@@ -30,8 +30,22 @@ export interface SessionRepository {
   update(id: string, change: (info: SessionInfo) => void): Promise<SessionInfo>
   /** The session as it stands (a writer that is gone reads as interrupted); never writes. */
   get(id: string): Promise<SessionInfo>
-  /** Every session, oldest first; never writes (a listing works on a full disk). */
-  list(): Promise<SessionInfo[]>
+  /** Every session that matches (sessionMatches), oldest first; never writes (a listing works on a full disk). */
+  list(filter?: SessionFilter): Promise<SessionInfo[]>
+  /** Deletes a session and its audio for good (the caller checked nobody records it). */
+  remove(id: string): Promise<void>
+  /**
+   * Files a finished examination as a whole (import, a bundle): `audio` gives each site's recording as a 16-bit WAV
+   * to copy in. Refuses an id that exists.
+   */
+  put(info: SessionInfo, audio: Partial<Record<Site, string>>): Promise<void>
+  /** The site already holding a recording of this sha256 (import never stores the same recording twice). */
+  findRecording(sha256: string): Promise<{ session: string; site: Site } | undefined>
+  /** Patients whose id or name contains `query` (case-insensitive; all without one), by id. */
+  patients(query?: string): Promise<Patient[]>
+  patient(id: string): Promise<Patient | undefined>
+  /** Creates or replaces the patient with this id. */
+  savePatient(patient: Patient): Promise<Patient>
   /** The file of a site's recording (16-bit PCM WAV at its own rate); it may not exist yet. */
   sitePath(id: string, site: Site): string
   /** The folder that holds a session's files, for messages (what was kept where). */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { basename, join, resolve, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
-  SITES,
+  EXAM_SITES,
   type CommandName,
   type DeviceInfo,
   type Events,
@@ -10,6 +10,7 @@ import {
   type Params,
   type PhonoscopeApi,
   type Result,
+  type SessionEdit,
   type SessionInfo,
   type Site,
   type SiteRecord,
@@ -124,7 +125,11 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
     'site.stop': (p) => this.stopSite(p.session),
     'site.skip': (p) => this.skipSite(p.session, p.site),
     'session.stop': (p) => this.stopSession(p.session),
-    'sessions.list': () => this.store.list(),
+    'sessions.list': (filter) => this.store.list(filter),
+    'session.update': (edit) => this.editSession(edit),
+    'session.delete': (p) => this.deleteSession(p.session, p.confirm),
+    'patients.list': (p) => this.store.patients(p.query),
+    'patient.save': (p) => this.store.savePatient(p.patient),
     'session.get': (p) => this.store.get(p.session),
     'site.spectrogram': (p) => this.spectrogram(p.session, p.site),
   }
@@ -154,8 +159,13 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
       patient,
       status: 'recording',
       source,
-      sites: SITES.map((site) => ({ site, status: 'pending', duration_s: 0, sample_rate: 0, windows: [] })),
-      model: { name: this.model.name, sha256: this.model.sha256, aggregation: this.model.card.aggregation },
+      sites: EXAM_SITES.map((site) => ({ site, status: 'pending', duration_s: 0, sample_rate: 0, windows: [] })),
+      model: {
+        name: this.model.name,
+        version: this.model.card.version,
+        sha256: this.model.sha256,
+        aggregation: this.model.card.aggregation,
+      },
       notes: '',
       dropped_windows: 0,
       hop_s: hopS ?? this.defaultHopS,
@@ -412,6 +422,37 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
     return this.changed(info)
   }
 
+  /** The clinician's edits after the fact; a patient named for the first time is filed as one. */
+  private async editSession(edit: SessionEdit): Promise<SessionInfo> {
+    if (edit.patient !== undefined && edit.patient !== '' && !(await this.store.patient(edit.patient))) {
+      await this.store.savePatient({ id: edit.patient })
+    }
+    const info = await this.store.update(edit.session, (info) => {
+      if (edit.patient !== undefined) info.patient = edit.patient
+      if (edit.notes !== undefined) info.notes = edit.notes
+      if (edit.device !== undefined) info.device = edit.device
+      if (edit.finding === null) delete info.finding
+      else if (edit.finding !== undefined) info.finding = edit.finding
+      for (const { site, finding } of edit.site_findings ?? []) {
+        const record = siteOf(info, site)
+        if (finding === null) delete record.finding
+        else record.finding = finding
+      }
+    })
+    return this.changed(info)
+  }
+
+  /** Deletes an examination and its audio for good: only when asked twice (confirm) and nobody records it. */
+  private async deleteSession(id: string, confirm: string): Promise<{ deleted: string }> {
+    if (confirm !== id) throw new InputError('confirm', 'must repeat the session id to delete it (nothing was deleted)')
+    const info = await this.store.get(id)
+    if (info.status === 'recording' || this.active.has(id)) {
+      throw new InputError(`session ${id}`, 'is being recorded: stop it before deleting it', 'conflict')
+    }
+    await this.store.remove(id)
+    return { deleted: id }
+  }
+
   private async spectrogram(id: string, site: Site): Promise<Result<'site.spectrogram'>> {
     await this.store.get(id)
     const block = await computeFeatures(this.store.sitePath(id, site), this.model.card.frontend)
@@ -445,7 +486,11 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
   }
 }
 
-const siteOf = (info: SessionInfo, site: Site): SiteRecord => info.sites.find((s) => s.site === site)!
+function siteOf(info: SessionInfo, site: Site): SiteRecord {
+  const record = info.sites.find((s) => s.site === site)
+  if (!record) throw new InputError(`site ${site}`, `is not part of session ${info.id}`)
+  return record
+}
 
 /** A site about to be recorded again, or skipped, keeps nothing of an earlier recording's result. */
 function clearResult(record: SiteRecord): void {

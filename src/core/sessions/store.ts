@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { SESSION_ID, SITES, type SessionInfo, type Site } from '../api/app'
+import { SESSION_ID, SITES, type Patient, type SessionFilter, type SessionInfo, type Site } from '../api/app'
 import { framesOnDisk, repairWav } from '../audio/wav-repair'
 import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
 import { isAlive, ownerOf, self, tryLock, unlock, withLock } from './owner-lock'
+import { sessionMatches } from './filter'
 import type { SessionRepository } from './repository'
 
 /** Where sessions are kept: PHONOSCOPE_HOME/sessions, default ~/.phonoscope/sessions. */
@@ -49,6 +50,7 @@ interface Owners {
 }
 
 const SESSION_LOCK = 'session.lock'
+const PATIENTS = 'patients.json'
 const HOLDER = /^held-[0-9a-f]+\.lock$/
 const siteLock = (site: string): string => `${site}.lock`
 
@@ -169,9 +171,70 @@ export class SessionStore implements SessionRepository {
     )
   }
 
-  async list(): Promise<SessionInfo[]> {
+  async list(filter: SessionFilter = {}): Promise<SessionInfo[]> {
     const sessions = await Promise.all((await this.ids()).map((id) => this.get(id).catch(() => undefined)))
-    return sessions.filter((s): s is SessionInfo => s !== undefined)
+    const patients = new Map((await this.patients()).map((p) => [p.id, p]))
+    return sessions.filter(
+      (s): s is SessionInfo => s !== undefined && sessionMatches(s, filter, patients.get(s.patient)),
+    )
+  }
+
+  async remove(id: string): Promise<void> {
+    const folder = this.folder(id)
+    await this.readText(id) // an unknown session is not_found
+    // renamed first, so no reader ever sees half a session; then its audio really goes
+    const doomed = join(this.dir, `.deleted-${id}-${randomBytes(4).toString('hex')}`)
+    await rename(folder, doomed)
+    await rm(doomed, { recursive: true, force: true })
+  }
+
+  async put(info: SessionInfo, audio: Partial<Record<Site, string>>): Promise<void> {
+    const folder = this.folder(info.id)
+    if (existsSync(folder)) throw new InputError(`session ${info.id}`, 'exists already', 'conflict')
+    // built beside and renamed into place: a crash leaves no half-imported session
+    const staging = join(this.dir, `.staging-${info.id}`)
+    await savingTo(this.dir, async () => {
+      await rm(staging, { recursive: true, force: true })
+      await mkdir(staging, { recursive: true, mode: 0o700 })
+      for (const [site, wav] of Object.entries(audio)) await copyFile(wav, join(staging, `${site}.wav`))
+      await writeFile(join(staging, 'session.json'), JSON.stringify(info, null, 1), { mode: 0o600 })
+      await rename(staging, folder)
+    })
+  }
+
+  async findRecording(sha256: string): Promise<{ session: string; site: Site } | undefined> {
+    for (const info of await this.list()) {
+      const site = info.sites.find((s) => s.sha256 === sha256)
+      if (site) return { session: info.id, site: site.site }
+    }
+    return undefined
+  }
+
+  async patients(query?: string): Promise<Patient[]> {
+    const all = await this.readPatients()
+    const q = query?.toLowerCase()
+    const found = q === undefined ? all : all.filter((p) => `${p.id}\n${p.name ?? ''}`.toLowerCase().includes(q))
+    return found.sort((a, b) => a.id.localeCompare(b.id))
+  }
+
+  async patient(id: string): Promise<Patient | undefined> {
+    return (await this.readPatients()).find((p) => p.id === id)
+  }
+
+  async savePatient(patient: Patient): Promise<Patient> {
+    await savingTo(this.dir, async () => {
+      await mkdir(this.dir, { recursive: true })
+      await withLock(join(this.dir, 'patients.lock'), async () => {
+        const others = (await this.readPatients()).filter((p) => p.id !== patient.id)
+        await replaceFile(join(this.dir, PATIENTS), JSON.stringify([...others, patient], null, 1))
+      })
+    })
+    return patient
+  }
+
+  private async readPatients(): Promise<Patient[]> {
+    const text = await readFile(join(this.dir, PATIENTS), 'utf8').catch(() => '[]')
+    return JSON.parse(text) as Patient[]
   }
 
   /** The session as it stands: a site or session whose owner is gone reads as interrupted (see recover). */
@@ -250,17 +313,21 @@ export class SessionStore implements SessionRepository {
     }
   }
 
-  /** session.json is replaced atomically; a write that fails (a full disk) leaves no temp file behind. */
+  /** session.json is replaced atomically (replaceFile). */
   private async write(info: SessionInfo): Promise<void> {
-    const folder = this.folder(info.id)
-    const tmp = join(folder, 'session.json.tmp')
-    try {
-      await writeFile(tmp, JSON.stringify(info, null, 1))
-      await rename(tmp, join(folder, 'session.json'))
-    } catch (error) {
-      await unlink(tmp).catch(() => undefined)
-      throw error
-    }
+    await replaceFile(join(this.folder(info.id), 'session.json'), JSON.stringify(info, null, 1))
+  }
+}
+
+/** A file replaced atomically, readable by the user only; a write that fails (a full disk) leaves no temp file. */
+async function replaceFile(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp`
+  try {
+    await writeFile(tmp, text, { mode: 0o600 })
+    await rename(tmp, path)
+  } catch (error) {
+    await unlink(tmp).catch(() => undefined)
+    throw error
   }
 }
 

@@ -1,0 +1,19 @@
+import type { Patient, SessionFilter, SessionInfo } from '../api/app'
+
+/**
+ * Whether a session passes sessions.list's filter: the patient's id exactly; `query` among the patient's id and name
+ * and the notes (case-insensitive); the start date within from..to (dates compare by their day when given as one);
+ * the patient verdict, or 'withheld' for none. One definition for every repository.
+ */
+export function sessionMatches(info: SessionInfo, filter: SessionFilter, patient?: Patient): boolean {
+  if (filter.patient !== undefined && info.patient !== filter.patient) return false
+  if (filter.query !== undefined) {
+    const words = [info.patient, patient?.name ?? '', info.notes].join('\n').toLowerCase()
+    if (!words.includes(filter.query.toLowerCase())) return false
+  }
+  if (filter.from !== undefined && info.created < filter.from) return false
+  // a day as `to` includes all of it
+  if (filter.to !== undefined && info.created > (filter.to.length === 10 ? `${filter.to}T99` : filter.to)) return false
+  if (filter.verdict !== undefined && (info.verdict ?? 'withheld') !== filter.verdict) return false
+  return true
+}
