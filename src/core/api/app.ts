@@ -89,6 +89,10 @@ export interface SiteRecord {
   quality?: { score: number; ok: boolean; reasons: string[] }
   /** from the heart-cycle segmentation of the whole recording; null when no rate could be found */
   heart_rate_bpm?: number | null
+  /** onsets (s) of the S1 and S2 sounds the heart-cycle segmentation found in the whole recording */
+  heart_sounds?: { s1: number[]; s2: number[] }
+  /** a murmur verdict whose attention one heart phase dominates says which; null otherwise */
+  murmur_timing?: 'systolic' | 'diastolic' | null
   /** sha256 of the recording as imported or recorded (its WAV on disk); import never stores the same one twice */
   sha256?: string
   /** the file it was imported from (its name only) */

@@ -19,7 +19,7 @@ import {
   validateCall,
 } from '../api/app'
 import { CLASSES } from '../api/classes'
-import { classifyFeatures, verdictSpans, type Inferer } from '../analysis/classify'
+import { classifyFeatures, type Inferer } from '../analysis/classify'
 import { aggregateRecordings, toRecord, verdictOf } from '../analysis/aggregate'
 import { recordingFeatures } from '../analysis/recording'
 import { resampleStream } from '../audio/resample'
@@ -35,6 +35,7 @@ import { listCaptureDevices, soxSource } from '../live/sox-source'
 import type { ModelCard } from '../api/model-card'
 import { appRoot } from '../paths'
 import type { SessionRepository } from './repository'
+import { siteResult } from './site-result'
 import { DiskFullError, isDiskFull, newSessionId } from './store'
 
 /** The model the service runs, whichever host carries it. */
@@ -380,15 +381,7 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
       if (active.writer.framesWritten > 0) {
         const features = await recordingFeatures(this.store.sitePath(id, active.site), this.model.card.frontend)
         if (features.frames >= 1) {
-          const result = await classifyFeatures(features, this.model.card, this.model.inferer)
-          Object.assign(record, { quality: result.quality, heart_rate_bpm: result.heart_rate?.bpm ?? null })
-          // a site the quality gate withholds has no verdict and stays out of the patient verdict
-          if (result.verdict !== null)
-            Object.assign(record, {
-              probabilities: result.probabilities,
-              verdict: result.verdict,
-              verdict_windows: verdictSpans(result),
-            })
+          Object.assign(record, siteResult(await classifyFeatures(features, this.model.card, this.model.inferer)))
         }
       }
       // only this site changes: other processes may be recording the session's other sites
@@ -495,7 +488,16 @@ function siteOf(info: SessionInfo, site: Site): SiteRecord {
 /** A site about to be recorded again, or skipped, keeps nothing of an earlier recording's result. */
 function clearResult(record: SiteRecord): void {
   Object.assign(record, { duration_s: 0, windows: [] })
-  for (const stale of ['probabilities', 'verdict', 'verdict_windows', 'quality', 'heart_rate_bpm'] as const) {
-    delete record[stale]
+  const stale = [
+    'probabilities',
+    'verdict',
+    'verdict_windows',
+    'quality',
+    'heart_rate_bpm',
+    'heart_sounds',
+    'murmur_timing',
+  ] as const
+  for (const key of stale) {
+    delete record[key]
   }
 }
