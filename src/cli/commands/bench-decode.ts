@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { crc16, crc8 } from '../../core/audio/flac-frames'
 import { streamFeatures } from '../../core/dsp/features'
-import { SAMPLE_RECORDING } from '../../core/sessions/service'
+import { SAMPLE_RECORDING } from '../../core/live/sources'
 import { runCommand } from '../run'
 
 /** FLAC's "UTF-8" coding of a frame number (up to 36 bits; 31 are plenty here). */

@@ -7,7 +7,7 @@ import { computeFeatures } from '../../core/dsp/features'
 import { InputError } from '../../core/errors'
 import { LiveAnalyzer } from '../../core/live/analyzer'
 import { fileSource } from '../../core/live/file-source'
-import { SAMPLE_RECORDING } from '../../core/sessions/service'
+import { SAMPLE_RECORDING } from '../../core/live/sources'
 import { runCommand } from '../run'
 import { startInference } from '../inference'
 

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { basename, join, resolve, sep } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { basename } from 'node:path'
 import {
   EXAM_SITES,
   type CommandName,
@@ -18,22 +17,18 @@ import {
   type WindowVerdict,
   validateCall,
 } from '../api/app'
-import { CLASSES } from '../api/classes'
+import type { ModelCard } from '../api/model-card'
 import { classifyFeatures, type Inferer } from '../analysis/classify'
-import { aggregateRecordings, toRecord, verdictOf } from '../analysis/aggregate'
 import { recordingFeatures } from '../analysis/recording'
-import { resampleStream } from '../audio/resample'
-import type { Samples } from '../audio/types'
 import type { WavWriter } from '../audio/wav-writer'
 import { computeFeatures } from '../dsp/features'
 import { errorText, InputError, toWire } from '../errors'
 import { LiveAnalyzer } from '../live/analyzer'
 import { BrowserSource } from '../live/browser-source'
-import { fileSource } from '../live/file-source'
-import { DeviceLostError, levelOf, type AudioSource } from '../live/source'
-import { listCaptureDevices, soxSource } from '../live/sox-source'
-import type { ModelCard } from '../api/model-card'
-import { appRoot } from '../paths'
+import { SiteCapture } from '../live/site-capture'
+import type { AudioSource } from '../live/source'
+import { checkReadable, listSources, openSource, type FileAccess } from '../live/sources'
+import { updatePatientVerdict } from './patient-verdict'
 import type { SessionRepository } from './repository'
 import { siteResult } from './site-result'
 import { DiskFullError, isDiskFull, newSessionId } from './store'
@@ -47,34 +42,18 @@ export interface ModelRuntime {
   provider: string
 }
 
-export const SAMPLE_RECORDING = join(appRoot(), 'resources', 'samples', '49628_TV.flac')
-/** Audio reaches the disk at least this often (the crash-safety promise: at most the last second is lost). */
-const FLUSH_MS = 1000
-const RECONNECT_MS = 1000
-const WAVEFORM_RATE = 200
-
 interface ActiveSite {
   site: Site
-  spec: SourceSpec
-  source: AudioSource
-  analyzer: LiveAnalyzer
-  writer: WavWriter
+  capture: SiteCapture
   /** gives up this process's claim on the site (store.claimSite) */
   release: () => Promise<void>
   windows: WindowVerdict[]
   done: Promise<void>
-  stopping: boolean
-  /** the device is gone and capture waits for it */
-  outage: boolean
 }
 
-export interface ServiceOptions {
+export interface ServiceOptions extends FileAccess {
   /** seconds between live verdicts (default 3) */
   hopS?: number
-  /** folders a file source may be read from (server mode) */
-  fileRoots?: string[]
-  /** files a file source may be read from, as absolute paths (Electron: those the user picked); it may grow */
-  allowedFiles?: ReadonlySet<string>
 }
 
 /**
@@ -116,7 +95,7 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
 
   /** One per command of the contract; its params were validated by `call` against COMMAND_SCHEMAS. */
   private readonly handlers: { [C in CommandName]: (p: Params<C>) => Promise<Result<C>> } = {
-    'devices.list': () => this.devices(),
+    'devices.list': (): Promise<DeviceInfo[]> => listSources(),
     'model.info': async () => {
       const { name, sha256, provider, card } = this.model
       return { name, version: card.version, sha256, provider, card }
@@ -142,12 +121,8 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
     source.push(samples)
   }
 
-  private async devices(): Promise<DeviceInfo[]> {
-    return [...(await listCaptureDevices()), { id: SAMPLE_RECORDING, label: 'Sample recording (replay)', kind: 'file' }]
-  }
-
   private async startSession(source: SourceSpec, patient: string, hopS?: number): Promise<SessionInfo> {
-    if (source.kind === 'file' && source.path !== undefined) this.checkReadable(source.path)
+    if (source.kind === 'file' && source.path !== undefined) checkReadable(source.path, this.options)
     // one exam at a time: a second window or tab follows the running one (sessions.list, events) instead
     const running = (await this.store.list()).find((s) => s.status === 'recording')
     if (running) {
@@ -212,19 +187,17 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
       },
       this.model.provider,
     )
-    const active: ActiveSite = {
-      site,
-      spec: info.source,
-      source,
-      analyzer,
-      writer,
-      release,
-      windows,
-      done: Promise.resolve(),
-      stopping: false,
-      outage: false,
-    }
-    active.done = this.capture(id, active)
+    const capture = new SiteCapture(source, info.source, writer, analyzer, this.model.card.frontend.sample_rate, {
+      level: (level) => this.emit('level', { session: id, ...level }),
+      waveform: (waveform) => this.emit('waveform', { session: id, site, ...waveform }),
+      device: (device) => this.emit('device', { session: id, ...device }),
+    })
+    const active: ActiveSite = { site, capture, release, windows, done: Promise.resolve() }
+    active.done = capture
+      .run()
+      .then(() => {
+        if (!capture.stopped) return this.finishSite(id).then(() => undefined) // the file ended by itself
+      })
       .catch((error: unknown) => this.interruptSite(id, active, error))
       .catch((error: unknown) => this.emit('error', toWire(error)))
     this.active.set(id, active)
@@ -239,7 +212,8 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
     const current = await this.store.get(id)
     recording(current) // before anything is opened or overwritten
     await this.store.hold(id)
-    const source = await this.openSource(id, current.source)
+    const source = await openSource(current.source)
+    if (source instanceof BrowserSource) this.browserSources.set(id, source)
     try {
       const writer = await this.store.openWav(id, site, source.sampleRate)
       const info = await this.store.update(id, (info) => {
@@ -256,50 +230,15 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
   }
 
   /**
-   * Source -> disk (flushed every second) and source -> 4 kHz -> analyzer, until stopped or the file ends. A lost
-   * device is reopened every second; the user hears of the loss once and of the return once.
-   */
-  private async capture(id: string, active: ActiveSite): Promise<void> {
-    const rate = this.model.card.frontend.sample_rate
-    const flusher = setInterval(() => void active.writer.flush().catch(() => undefined), FLUSH_MS)
-    try {
-      for (;;) {
-        try {
-          const source = active.source
-          for await (const chunk of resampleStream(this.tap(id, active, source), source.sampleRate, rate)) {
-            active.analyzer.push(chunk)
-          }
-          break // the source ended (file) or was stopped
-        } catch (error) {
-          if (!(error instanceof DeviceLostError) || active.stopping) throw error
-          await active.writer.flush()
-          if (!active.outage) {
-            active.outage = true
-            const message = `${error.message}; everything recorded is kept, waiting for the device to come back`
-            this.emit('device', { session: id, state: 'lost', message })
-          }
-          await sleep(RECONNECT_MS)
-          if (active.stopping) break
-          active.source = soxSource((active.spec as { device: string }).device, active.source.sampleRate)
-        }
-      }
-      await active.analyzer.settle()
-    } finally {
-      clearInterval(flusher)
-      await active.writer.close() // also when a write failed: what reached the disk is a valid WAV
-    }
-    if (!active.stopping) await this.finishSite(id) // the file ended by itself
-  }
-
-  /**
    * A capture that failed (the disk full, a source that broke) stops the site at once: what reached the disk is
    * kept and the site is marked interrupted. The message names the folder and what was kept.
    */
   private async interruptSite(id: string, active: ActiveSite, error: unknown): Promise<void> {
     this.active.delete(id)
     this.browserSources.delete(id)
-    active.source.stop()
-    const kept = active.writer.framesWritten / active.writer.sampleRate
+    active.capture.stop()
+    const { writer, analyzer } = active.capture
+    const kept = writer.framesWritten / writer.sampleRate
     const cause = isDiskFull(error) ? 'the disk is full' : errorText(error)
     const wav = basename(this.store.sitePath(id, active.site))
     const problem = `${cause}; site ${active.site} stopped, its first ${kept.toFixed(1)} s are kept in ${wav}`
@@ -308,7 +247,7 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
     try {
       await this.store.update(id, (info) => {
         Object.assign(siteOf(info, active.site), { status: 'interrupted', duration_s: kept, windows: active.windows })
-        info.dropped_windows += active.analyzer.dropped
+        info.dropped_windows += analyzer.dropped
       })
     } catch (error) {
       if (!(error instanceof DiskFullError)) throw error
@@ -319,49 +258,10 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
     this.changed(await this.store.get(id))
   }
 
-  /** Every chunk as it arrives: level meter, waveform, and the lossless copy on disk. */
-  private async *tap(id: string, active: ActiveSite, source: AudioSource): AsyncGenerator<Samples> {
-    const step = Math.max(1, Math.round(source.sampleRate / WAVEFORM_RATE))
-    for await (const chunk of source.chunks()) {
-      if (active.outage) {
-        active.outage = false
-        this.emit('device', { session: id, state: 'restored', message: `${source.label} is back; recording goes on` })
-      }
-      await active.writer.append(chunk)
-      this.emit('level', { session: id, ...levelOf(chunk) })
-      const waveform: number[] = []
-      for (let i = 0; i < chunk.length; i += step) waveform.push(chunk[i]!)
-      this.emit('waveform', { session: id, site: active.site, rate: source.sampleRate / step, data: waveform })
-      yield chunk
-    }
-  }
-
-  /**
-   * A file source reads only what this service may read: the sample, files under fileRoots, the allowedFiles. With
-   * neither given, anything (the CLI, whose user names the file on its own command line).
-   */
-  private checkReadable(file: string): void {
-    const { fileRoots, allowedFiles } = this.options
-    if (!fileRoots && !allowedFiles) return
-    const path = resolve(file)
-    if (path === SAMPLE_RECORDING || allowedFiles?.has(path)) return
-    if (fileRoots?.some((root) => path.startsWith(resolve(root) + sep))) return
-    throw new InputError(file, allowedFiles ? 'not a file you picked' : 'outside the folders this server may read')
-  }
-
-  private async openSource(id: string, spec: SourceSpec): Promise<AudioSource> {
-    if (spec.kind === 'file') return fileSource(spec.path ?? SAMPLE_RECORDING, spec.speed ?? 1)
-    if (spec.kind === 'device') return soxSource(spec.device)
-    const source = new BrowserSource(spec.sampleRate)
-    this.browserSources.set(id, source)
-    return source
-  }
-
   private async stopSite(id: string): Promise<SessionInfo> {
     const active = this.active.get(id)
     if (!active) return this.store.get(id)
-    active.stopping = true
-    active.source.stop()
+    active.capture.stop()
     await active.done
     return this.finishSite(id)
   }
@@ -373,12 +273,13 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
     this.active.delete(id)
     this.browserSources.delete(id)
     try {
+      const { writer, analyzer } = active.capture
       const record: Partial<SiteRecord> = {
         windows: active.windows,
-        duration_s: active.writer.framesWritten / active.writer.sampleRate,
+        duration_s: writer.framesWritten / writer.sampleRate,
         status: 'done',
       }
-      if (active.writer.framesWritten > 0) {
+      if (writer.framesWritten > 0) {
         const features = await recordingFeatures(this.store.sitePath(id, active.site), this.model.card.frontend)
         if (features.frames >= 1) {
           Object.assign(record, siteResult(await classifyFeatures(features, this.model.card, this.model.inferer)))
@@ -387,8 +288,8 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
       // only this site changes: other processes may be recording the session's other sites
       const info = await this.store.update(id, (info) => {
         Object.assign(siteOf(info, active.site), record)
-        info.dropped_windows += active.analyzer.dropped
-        this.updateSessionVerdict(info)
+        info.dropped_windows += analyzer.dropped
+        updatePatientVerdict(info, this.model.card)
       })
       return this.changed(info)
     } finally {
@@ -402,7 +303,7 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
       const record = siteOf(info, site)
       record.status = 'skipped'
       clearResult(record)
-      this.updateSessionVerdict(info)
+      updatePatientVerdict(info, this.model.card)
     })
     return this.changed(info)
   }
@@ -451,20 +352,6 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
     const block = await computeFeatures(this.store.sitePath(id, site), this.model.card.frontend)
     const { hop_length, sample_rate } = this.model.card.frontend
     return { frames: block.frames, n_mels: block.nMels, hop_s: hop_length / sample_rate, data: Array.from(block.data) }
-  }
-
-  private updateSessionVerdict(info: SessionInfo): void {
-    const decided = info.sites.filter((s) => s.probabilities)
-    if (decided.length === 0) {
-      // no site stands behind a patient verdict any more (skipped, or redone and withheld)
-      delete info.probabilities
-      delete info.verdict
-      return
-    }
-    const rows = decided.map((s) => CLASSES.map((c) => s.probabilities![c]))
-    const { probabilities } = aggregateRecordings(rows, this.model.card)
-    info.probabilities = toRecord(probabilities)
-    info.verdict = verdictOf(probabilities)
   }
 
   private changed(info: SessionInfo): SessionInfo {
