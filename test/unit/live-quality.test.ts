@@ -68,6 +68,14 @@ describe('the live analyzer gates every window on its own sound', () => {
       expect(w.verdict).toBe(top)
       expect(w.heart_rate_bpm).toBeGreaterThan(40)
       expect(w.heart_rate_bpm).toBeLessThan(200)
+      // S1/S2 onsets in the site's seconds, inside the window, about one S1 per beat
+      const { s1, s2 } = w.heart_sounds!
+      for (const t of [...s1, ...s2]) expect(t >= w.start_s && t <= w.end_s).toBe(true)
+      const beats = ((w.end_s - w.start_s) * w.heart_rate_bpm!) / 60
+      expect(s1.length).toBeGreaterThan(beats - 3)
+      expect(s1.length).toBeLessThan(beats + 2)
     }
+    // a withheld window shows no heart sounds
+    for (const w of windows.filter((w) => w.verdict === null)) expect(w.heart_sounds).toBeUndefined()
   })
 })

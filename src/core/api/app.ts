@@ -64,6 +64,8 @@ export interface WindowVerdict {
   quality?: { score: number; ok: boolean; reasons: string[] }
   /** from the heart-cycle segmentation of the window's sound; null when withheld or no rate was found */
   heart_rate_bpm?: number | null
+  /** onsets of the S1 and S2 the segmentation found in the window, in seconds of the site (absent when withheld) */
+  heart_sounds?: { s1: number[]; s2: number[] }
   /** the model's attention for its top class, [time'][freq'] row-major, sums to 1 */
   attention: { time: number; freq: number; data: number[] }
   /** first frame and frame count of the spectrogram the attention covers */

@@ -147,16 +147,20 @@ export class LiveAnalyzer {
     const size = time * freq
     const { hop_length, sample_rate, n_fft } = this.card.frontend
     const firstFrame = job.endFrame - job.frames
+    const start_s = (firstFrame * hop_length) / sample_rate
+    const onsets = (times: number[]) => times.map((t) => Math.round((start_s + t) * 1000) / 1000)
     return {
       site: this.site,
       index: this.windowIndex++,
-      start_s: (firstFrame * hop_length) / sample_rate,
+      start_s,
       end_s: ((job.endFrame - 1) * hop_length + n_fft) / sample_rate,
       provisional: job.frames < this.card.windowing.window_frames,
       probabilities: toRecord(probabilities),
       verdict: gated(quality, () => top),
       quality,
       heart_rate_bpm: gated(quality, () => (segmentation && heartRateOf(segmentation)?.bpm) ?? null),
+      ...(quality.ok &&
+        segmentation && { heart_sounds: { s1: onsets(segmentation.s1_onsets), s2: onsets(segmentation.s2_onsets) } }),
       attention: { time, freq, data: Array.from(output.attention.subarray(c * size, (c + 1) * size)) },
       first_frame: firstFrame,
       frames: job.frames,
