@@ -1,5 +1,6 @@
 import { startBackEnd, type BackEnd } from '../core/backend/back-end'
 import { InputError } from '../core/errors'
+import type { SessionRepository } from '../core/sessions/repository'
 import { defaultSessionsDir, SessionStore } from '../core/sessions/store'
 import { loadOptions, logModel, type InferenceCliOptions } from './inference'
 
@@ -8,6 +9,10 @@ export interface SessionCliOptions extends InferenceCliOptions {
   hop?: string
 }
 
+/** The store the CLI's commands open: --sessions, else the user's (PHONOSCOPE_HOME overrides). */
+export const cliRepository = (sessions?: string): SessionRepository =>
+  new SessionStore(sessions ?? defaultSessionsDir())
+
 /** The back end of `serve` and `record`, from their options: the same one the app runs. */
 export async function startCliBackEnd(options: SessionCliOptions, fileRoots?: string[]): Promise<BackEnd> {
   const hopS = options.hop === undefined ? undefined : Number(options.hop)
@@ -15,7 +20,7 @@ export async function startCliBackEnd(options: SessionCliOptions, fileRoots?: st
     throw new InputError('--hop', `must be a positive number of seconds, not "${options.hop}"`)
   const backEnd = await startBackEnd({
     inference: loadOptions(options),
-    repository: new SessionStore(options.sessions ?? defaultSessionsDir()),
+    repository: cliRepository(options.sessions),
     hopS,
     fileRoots,
     onRecovered: (id) =>

@@ -4,8 +4,11 @@ import { registerBench } from './commands/bench'
 import { registerClassify } from './commands/classify'
 import { registerEvaluate } from './commands/evaluate'
 import { registerEvaluateSegmentation } from './commands/evaluate-segmentation'
+import { registerExport } from './commands/export'
 import { registerFeatures } from './commands/features'
+import { registerImport } from './commands/import'
 import { registerRecord } from './commands/record'
+import { registerReport } from './commands/report'
 import { registerServe } from './commands/serve'
 
 const program = new Command()
@@ -28,5 +31,8 @@ registerEvaluateSegmentation(program)
 registerBench(program)
 registerServe(program)
 registerRecord(program)
+registerImport(program)
+registerExport(program)
+registerReport(program)
 
 await program.parseAsync()

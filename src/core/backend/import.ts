@@ -1,0 +1,330 @@
+import { createHash } from 'node:crypto'
+import { mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, extname, join } from 'node:path'
+import { SITES, type Patient, type SessionInfo, type Site, type SiteRecord } from '../api/app'
+import { classifyFeatures } from '../analysis/classify'
+import { recordingFeatures } from '../analysis/recording'
+import { openAudio } from '../audio/decode'
+import { WavWriter } from '../audio/wav-writer'
+import { errorText, InputError, isInputError } from '../errors'
+import { updatePatientVerdict } from '../sessions/patient-verdict'
+import type { SessionRepository } from '../sessions/repository'
+import type { ModelRuntime } from '../sessions/service'
+import { siteResult } from '../sessions/site-result'
+import { newSessionId } from '../sessions/store'
+import { BUNDLE_EXTENSION, readBundle } from './bundle'
+
+export interface ImportOptions {
+  repository: SessionRepository
+  /** the model that classifies each recording, started when the first one needs it (a bundle needs none) */
+  model: () => Promise<ModelRuntime>
+  /** files everything under this patient id (CirCor names then only group the sites into exams) */
+  patient?: string
+  /** the site of a file whose name does not say (default Phc: "any other place") */
+  site?: Site
+  /** after each file (or bundle) */
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface ImportSummary {
+  /** patients with at least one examination imported */
+  patients: number
+  exams: number
+  recordings: number
+  /** recordings already in the store (the same audio), or given twice */
+  skipped: number
+  failed: { path: string; error: string }[]
+  seconds: number
+  /** the sessions filed, in order */
+  sessions: string[]
+}
+
+/** The audio files import reads from a folder; a bundle is recognised by its extension. */
+const AUDIO = new Set(['.wav', '.flac'])
+/** CirCor's naming: <patient>_<site>[_<n>], n the recording's repeat at that site. */
+const CIRCOR_NAME = /^([\p{L}\p{N}][\p{L}\p{N}.-]*)_(AV|PV|TV|MV|Phc)(?:_([0-9]{1,3}))?$/iu
+
+interface Planned {
+  path: string
+  site: Site
+}
+
+/** One examination to file: a CirCor patient's recordings of one repeat, or one file. */
+interface PlannedExam {
+  patient: string
+  files: Planned[]
+}
+
+/**
+ * Imports recordings (WAV, FLAC; folders recursively) and bundles into the repository. CirCor names become patients
+ * with examinations: a patient's recordings without a repeat number (or _1) form the first, those numbered _n the
+ * n-th; any other name is an examination of its own at `site`. Each recording is stored as the site's 16-bit WAV
+ * (refused when that would lose anything: more than 16 bits, float, several channels) and classified from it as
+ * `classify` classifies the file (the same samples, windows and rule), with the patient verdict by the card's rule.
+ * A file's problem is listed and the rest go on; the same audio is never stored twice.
+ */
+export async function importPaths(paths: string[], options: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now()
+  const summary: ImportSummary = { patients: 0, exams: 0, recordings: 0, skipped: 0, failed: [], seconds: 0, sessions: [] }
+  const fail = (path: string, error: unknown) => {
+    if (!isInputError(error)) summary.failed.push({ path, error: `internal error: ${errorText(error)}` })
+    // the message names the file already (an InputError's subject)
+    else summary.failed.push({ path, error: error.subject === path ? errorText(error.problem) : errorText(error) })
+  }
+  const { files, bundles } = await collect(paths, fail)
+  const exams = plan(files, options)
+  const total = exams.reduce((n, e) => n + e.files.length, bundles.length)
+  let done = 0
+  const advance = () => options.onProgress?.(++done, total)
+
+  // what the store holds (one listing: findRecording would list it again for every file)
+  const known = new Set<string>()
+  for (const info of await options.repository.list()) for (const s of info.sites) if (s.sha256) known.add(s.sha256)
+  const patients = new Set<string>()
+  const filed = (info: SessionInfo) => {
+    summary.exams++
+    summary.sessions.push(info.id)
+    if (info.patient !== '') patients.add(info.patient)
+  }
+
+  let runtime: ModelRuntime | undefined
+  const scratch = await mkdtemp(join(tmpdir(), 'phonoscope-import-'))
+  try {
+    for (const path of bundles) {
+      try {
+        const outcome = await importBundle(path, options.repository, known, scratch)
+        if (outcome.filed) {
+          filed(outcome.filed)
+          summary.recordings += outcome.recordings
+        } else summary.skipped += outcome.recordings
+      } catch (error) {
+        fail(path, error)
+      }
+      advance()
+    }
+    for (const exam of exams) {
+      const sites: SiteRecord[] = []
+      const audio: Partial<Record<Site, string>> = {}
+      for (const { path, site } of exam.files) {
+        const wav = join(scratch, `${site}.wav`)
+        const sha256 = await storeLosslessly(path, wav).catch((error: unknown) => void fail(path, error))
+        if (sha256 !== undefined && known.has(sha256)) summary.skipped++
+        else if (sha256 !== undefined) {
+          // outside the file's try: a model that does not start is no file's problem, and ends the import
+          runtime ??= await options.model()
+          try {
+            sites.push(await classified(wav, site, sha256, basename(path), runtime))
+            audio[site] = wav
+            known.add(sha256)
+          } catch (error) {
+            // the scratch copy's name means nothing to the user
+            fail(path, isInputError(error) && error.subject === wav ? new InputError(path, error.problem) : error)
+          }
+        }
+        advance()
+      }
+      if (sites.length === 0) continue
+      const info = await fileExam(exam.patient, sites, audio, options.repository, runtime!)
+      filed(info)
+      summary.recordings += sites.length
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
+  summary.patients = patients.size
+  summary.seconds = Math.round(performance.now() - started) / 1000
+  return summary
+}
+
+/** The files named and those in the folders named (recursively, following links, each folder once), sorted. */
+async function collect(
+  paths: string[],
+  fail: (path: string, error: unknown) => void,
+): Promise<{ files: string[]; bundles: string[] }> {
+  const files: string[] = []
+  const seen = new Set<string>()
+  async function walk(folder: string): Promise<void> {
+    const real = await realpath(folder)
+    if (seen.has(real)) return
+    seen.add(real)
+    const names = (await readdir(folder)).sort()
+    for (const name of names) {
+      const path = join(folder, name)
+      const info = await stat(path).catch(() => undefined) // a dangling link is no recording
+      if (info?.isDirectory()) await walk(path)
+      else if (info?.isFile() && (AUDIO.has(extname(name).toLowerCase()) || isBundle(name))) files.push(path)
+    }
+  }
+  for (const path of paths) {
+    try {
+      const info = await stat(path).catch(() => {
+        throw new InputError(path, 'file not found')
+      })
+      if (info.isDirectory()) await walk(path)
+      else files.push(path) // named explicitly: tried whatever its name, so that a wrong file is reported
+    } catch (error) {
+      fail(path, error)
+    }
+  }
+  const unique = [...new Set(files)]
+  return { files: unique.filter((f) => !isBundle(f)), bundles: unique.filter(isBundle) }
+}
+
+const isBundle = (path: string): boolean => extname(path).toLowerCase() === BUNDLE_EXTENSION
+
+/** Examinations in the order of their first file: CirCor recordings grouped by patient and repeat, others alone. */
+function plan(files: string[], options: ImportOptions): PlannedExam[] {
+  const exams: PlannedExam[] = []
+  const circor = new Map<string, PlannedExam[]>()
+  for (const path of files) {
+    const name = CIRCOR_NAME.exec(basename(path, extname(path)))
+    if (!name) {
+      exams.push({ patient: options.patient ?? '', files: [{ path, site: options.site ?? 'Phc' }] })
+      continue
+    }
+    const [, patient, siteName, repeat] = name
+    const site = SITES.find((s) => s.toLowerCase() === siteName!.toLowerCase())!
+    const own = circor.get(patient!) ?? []
+    circor.set(patient!, own)
+    // the n-th exam; a site it holds already (AV and AV_1) moves the file on to the next exam without it
+    for (let n = Math.max(1, Number(repeat ?? 1)); ; n++) {
+      while (own.length < n) {
+        const exam: PlannedExam = { patient: options.patient ?? patient!, files: [] }
+        own.push(exam)
+        exams.push(exam)
+      }
+      const exam = own[n - 1]!
+      if (exam.files.some((f) => f.site === site)) continue
+      exam.files.push({ path, site })
+      break
+    }
+  }
+  for (const exam of exams) exam.files.sort((a, b) => SITES.indexOf(a.site) - SITES.indexOf(b.site))
+  return exams.filter((e) => e.files.length > 0)
+}
+
+/**
+ * Decodes `source` into `wav` (16-bit mono PCM at its own rate) and returns the sha256 of that WAV: the same audio
+ * has the same sha256 whatever file it came in (a FLAC and its WAV, an exported bundle's WAV).
+ */
+async function storeLosslessly(source: string, wav: string): Promise<string> {
+  const audio = await openAudio(source)
+  const { bitsPerSample, encoding, channels } = audio.info
+  const lossy =
+    encoding === 'float'
+      ? 'float samples'
+      : bitsPerSample > 16
+        ? `${bitsPerSample}-bit samples`
+        : channels > 1
+          ? `${channels} channels`
+          : undefined
+  if (lossy) {
+    await audio.close()
+    throw new InputError(source, `${lossy}: the store keeps 16-bit mono PCM and would lose some of it (convert it first)`)
+  }
+  const writer = await WavWriter.create(wav, audio.info.sampleRate)
+  try {
+    for await (const chunk of audio.chunks) await writer.append(chunk)
+  } finally {
+    await writer.close()
+  }
+  if (writer.framesWritten === 0) throw new InputError(source, 'no samples')
+  return createHash('sha256')
+    .update(await readFile(wav))
+    .digest('hex')
+}
+
+/** A site's record from an offline classify of its stored WAV, as a recorded site gets it (siteResult). */
+async function classified(
+  wav: string,
+  site: Site,
+  sha256: string,
+  from: string,
+  model: ModelRuntime,
+): Promise<SiteRecord> {
+  const features = await recordingFeatures(wav, model.card.frontend)
+  const result = await classifyFeatures(features, model.card, model.inferer)
+  return {
+    site,
+    status: 'done',
+    duration_s: features.durationS,
+    sample_rate: features.sampleRate,
+    windows: [],
+    ...siteResult(result),
+    sha256,
+    imported_from: from,
+  }
+}
+
+/** Files an imported examination (its patient too, the first time) with the patient verdict by the card's rule. */
+async function fileExam(
+  patient: string,
+  sites: SiteRecord[],
+  audio: Partial<Record<Site, string>>,
+  repository: SessionRepository,
+  model: ModelRuntime,
+): Promise<SessionInfo> {
+  const info: SessionInfo = {
+    id: newSessionId(),
+    created: new Date().toISOString(),
+    patient,
+    status: 'complete',
+    source: { kind: 'file' },
+    sites,
+    model: { name: model.name, version: model.card.version, sha256: model.sha256, aggregation: model.card.aggregation },
+    notes: '',
+    dropped_windows: 0,
+  }
+  updatePatientVerdict(info, model.card)
+  if (patient !== '') await filePatient({ id: patient }, repository)
+  await putFresh(info, audio, repository)
+  return info
+}
+
+/** A patient new to the store is filed; one it knows keeps what the store says (a bundle never overwrites it). */
+async function filePatient(patient: Patient, repository: SessionRepository): Promise<void> {
+  if (!(await repository.patient(patient.id))) await repository.savePatient(patient)
+}
+
+/** put, under a new id when this one is taken (two imports in the same second, a bundle from elsewhere). */
+async function putFresh(
+  info: SessionInfo,
+  audio: Partial<Record<Site, string>>,
+  repository: SessionRepository,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await repository.put(info, audio)
+    } catch (error) {
+      if (!(isInputError(error) && error.kind === 'conflict') || attempt === 9) throw error
+      info.id = newSessionId(new Date(info.created))
+    }
+  }
+}
+
+/**
+ * A bundle filed as it was exported (its record, patient and audio unchanged), unless the store has any of its
+ * recordings already: then it is skipped as a whole (a partial copy would split the examination's verdict).
+ */
+async function importBundle(
+  path: string,
+  repository: SessionRepository,
+  known: Set<string>,
+  scratch: string,
+): Promise<{ filed?: SessionInfo; recordings: number }> {
+  const { session, patient, audio } = await readBundle(path)
+  const recordings = Object.keys(audio).length
+  if (recordings === 0) throw new InputError(path, 'the bundle holds no recording')
+  if (session.sites.some((s) => s.sha256 !== undefined && known.has(s.sha256))) return { recordings }
+  const files: Partial<Record<Site, string>> = {}
+  for (const [site, bytes] of Object.entries(audio) as [Site, Uint8Array][]) {
+    files[site] = join(scratch, `bundle-${site}.wav`)
+    await writeFile(files[site], bytes)
+  }
+  if (patient) await filePatient(patient, repository)
+  else if (session.patient !== '') await filePatient({ id: session.patient }, repository)
+  await putFresh(session, files, repository)
+  for (const s of session.sites) if (s.sha256) known.add(s.sha256)
+  return { filed: session, recordings }
+}
