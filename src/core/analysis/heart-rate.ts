@@ -116,11 +116,8 @@ export interface RateEstimate {
   periodicity: number
 }
 
-/**
- * The heart rate from the envelope's autocorrelation: its highest local peak within RATE_RANGE_BPM, unless a peak at
- * 2-4 times that rate is nearly as high (SUBMULTIPLE_SHARE of it): then the highest was a multiple of the period.
- */
-export function estimateRate(envelope: Float64Array): RateEstimate | null {
+/** The envelope's autocorrelation and its local peaks within RATE_RANGE_BPM, highest first; null for a span too short. */
+export function ratePeaks(envelope: Float64Array): { r: Float64Array; peaks: RateEstimate[] } | null {
   const minLag = Math.floor((60 / RATE_RANGE_BPM[1]) * FEATURE_RATE)
   const maxLag = Math.min(Math.ceil((60 / RATE_RANGE_BPM[0]) * FEATURE_RATE), envelope.length - 2)
   if (maxLag <= minLag + 1) return null
@@ -134,11 +131,27 @@ export function estimateRate(envelope: Float64Array): RateEstimate | null {
     const offset = denominator < 0 ? (0.5 * (a - c)) / denominator : 0
     peaks.push({ bpm: (60 * FEATURE_RATE) / (lag + offset), periodicity: Math.max(0, b) })
   }
-  const ranked = peaks.sort((x, y) => y.periodicity - x.periodicity)
-  const top = ranked[0]
-  if (!top) return null
+  return { r, peaks: peaks.sort((x, y) => y.periodicity - x.periodicity) }
+}
+
+/** The autocorrelation at the lag of `bpm` (linear between frames), 0-1. */
+export function periodicityAt(r: Float64Array, bpm: number): number {
+  const lag = (60 * FEATURE_RATE) / bpm
+  const i = Math.floor(lag)
+  const v = (r[i] ?? 0) + (lag - i) * ((r[i + 1] ?? 0) - (r[i] ?? 0))
+  return Math.max(0, v)
+}
+
+/**
+ * The heart rate from the envelope's autocorrelation: its highest local peak within RATE_RANGE_BPM, unless a peak at
+ * 2-4 times that rate is nearly as high (SUBMULTIPLE_SHARE of it): then the highest was a multiple of the period.
+ */
+export function estimateRate(envelope: Float64Array): RateEstimate | null {
+  const found = ratePeaks(envelope)
+  const top = found?.peaks[0]
+  if (!found || !top) return null
   // a strong peak at a whole fraction of the best lag is the period itself: the best lag was a multiple of it
-  const fundamental = peaks
+  const fundamental = found.peaks
     .filter((p) => p.periodicity >= SUBMULTIPLE_SHARE * top.periodicity)
     .filter((p) => [2, 3, 4].some((k) => Math.abs(p.bpm / top.bpm - k) < 0.12 * k))
     .sort((x, y) => x.bpm - y.bpm)
