@@ -62,7 +62,9 @@ async function importCommand(paths: string[], options: ImportOptions): Promise<v
       for (const id of summary.sessions) console.log(`  ${id}`)
     }
     if (summary.recordings === 0) {
-      process.exitCode = summary.failed.some((f) => f.error.startsWith('internal error')) ? EXIT.internal : EXIT.badInput
+      process.exitCode = summary.failed.some((f) => f.error.startsWith('internal error'))
+        ? EXIT.internal
+        : EXIT.badInput
     }
   } finally {
     await client?.close()

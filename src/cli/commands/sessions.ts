@@ -82,7 +82,9 @@ export function registerSessions(program: Command): void {
           const reason = s.quality && !s.quality.ok ? `withheld: ${withheldText(s.quality)}` : verdictText(s)
           const shown = s.status === 'done' || s.status === 'interrupted' ? reason : ''
           const from = s.imported_from ? `  from ${s.imported_from}` : ''
-          console.log(`  ${s.site.padEnd(4)} ${s.status.padEnd(11)} ${`${s.duration_s.toFixed(1)} s`.padStart(8)}  ${shown}${from}`)
+          console.log(
+            `  ${s.site.padEnd(4)} ${s.status.padEnd(11)} ${`${s.duration_s.toFixed(1)} s`.padStart(8)}  ${shown}${from}`,
+          )
         }
         if (info.notes) console.log(`notes: ${info.notes}`)
         console.log('Decision support, not a diagnosis.')

@@ -132,7 +132,8 @@ export async function readBundle(path: string): Promise<Bundle> {
   const entries = untar(new Uint8Array(await readFile(path)), path)
   const json = entries.get(MANIFEST)
   if (!json) throw new InputError(path, `not a Phonoscope bundle (no ${MANIFEST})`)
-  if (json.length > MAX_MANIFEST_BYTES) throw new InputError(path, `${MANIFEST} larger than ${MAX_MANIFEST_BYTES >> 20} MiB`)
+  if (json.length > MAX_MANIFEST_BYTES)
+    throw new InputError(path, `${MANIFEST} larger than ${MAX_MANIFEST_BYTES >> 20} MiB`)
   let manifest: unknown
   try {
     manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json))
@@ -187,7 +188,8 @@ function checkWav(bytes: Uint8Array, site: SiteRecord, what: string): void {
   if (!pcm16Mono) throw new InputError(what, 'not a 16-bit mono PCM WAV')
   const rate = view.getUint32(24, true)
   const dataBytes = view.getUint32(40, true)
-  if (rate !== site.sample_rate) throw new InputError(what, `${rate} Hz, but its site record says ${site.sample_rate} Hz`)
+  if (rate !== site.sample_rate)
+    throw new InputError(what, `${rate} Hz, but its site record says ${site.sample_rate} Hz`)
   if (dataBytes !== bytes.length - 44) throw new InputError(what, 'its data size does not match the file')
   if (Math.abs(dataBytes / 2 / rate - site.duration_s) > 0.01) {
     throw new InputError(what, `${(dataBytes / 2 / rate).toFixed(3)} s, but its site record says ${site.duration_s} s`)
@@ -215,7 +217,12 @@ function tar(entries: [string, Uint8Array][]): Uint8Array {
     put(at + 148, '        ')
     put(at + 156, '0')
     put(at + 257, 'ustar\x0000')
-    put(at + 148, `${checksum(out.subarray(at, at + BLOCK)).toString(8).padStart(6, '0')}\0 `)
+    put(
+      at + 148,
+      `${checksum(out.subarray(at, at + BLOCK))
+        .toString(8)
+        .padStart(6, '0')}\0 `,
+    )
     out.set(bytes, at + BLOCK)
     at += BLOCK + Math.ceil(bytes.length / BLOCK) * BLOCK
   }
@@ -245,7 +252,10 @@ function untar(bytes: Uint8Array, path: string): Map<string, Uint8Array> {
     const name = field(header, 0, 100)
     const type = field(header, 156, 1)
     if ((type !== '0' && type !== '') || field(header, 345, 155) !== '' || !allowed.has(name)) {
-      throw new InputError(path, `unexpected entry ${JSON.stringify(name.slice(0, 100))} (a bundle holds only ${[...allowed].join(', ')})`)
+      throw new InputError(
+        path,
+        `unexpected entry ${JSON.stringify(name.slice(0, 100))} (a bundle holds only ${[...allowed].join(', ')})`,
+      )
     }
     if (entries.has(name)) throw new InputError(path, `${name} appears twice`)
     const sizeText = field(header, 124, 12).trim()

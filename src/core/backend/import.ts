@@ -66,7 +66,15 @@ interface PlannedExam {
  */
 export async function importPaths(paths: string[], options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now()
-  const summary: ImportSummary = { patients: 0, exams: 0, recordings: 0, skipped: 0, failed: [], seconds: 0, sessions: [] }
+  const summary: ImportSummary = {
+    patients: 0,
+    exams: 0,
+    recordings: 0,
+    skipped: 0,
+    failed: [],
+    seconds: 0,
+    sessions: [],
+  }
   const fail = (path: string, error: unknown) => {
     if (!isInputError(error)) summary.failed.push({ path, error: `internal error: ${errorText(error)}` })
     // the message names the file already (an InputError's subject)
@@ -221,7 +229,10 @@ async function storeLosslessly(source: string, wav: string): Promise<string> {
           : undefined
   if (lossy) {
     await audio.close()
-    throw new InputError(source, `${lossy}: the store keeps 16-bit mono PCM and would lose some of it (convert it first)`)
+    throw new InputError(
+      source,
+      `${lossy}: the store keeps 16-bit mono PCM and would lose some of it (convert it first)`,
+    )
   }
   const writer = await WavWriter.create(wav, audio.info.sampleRate)
   try {
