@@ -76,6 +76,14 @@ describe('model card checks', () => {
       [(c) => (c.classes = ['normal', 'murmur']), /classes .* not supported/],
       [(c) => ((c.frontend as Record<string, unknown>).window = 'hann'), /front end window="hann" is not supported/],
       [(c) => ((c.frontend as Record<string, unknown>).mel_scale = 'htk'), /mel_scale/],
+      [(c) => ((c.frontend as Record<string, unknown>).fmax = 2500), /fmax 2500 Hz is above Nyquist/],
+      [(c) => ((c.frontend as Record<string, unknown>).n_mels = 40.5), /positive integer hop and n_mels/],
+      [(c) => ((c.frontend as Record<string, unknown>).fmin = 'low'), /fmin="low" must be a number/],
+      [(c) => ((c.frontend as Record<string, unknown>).n_bands = 3), /fields n_bands are not known/],
+      [
+        (c) => ((c.frontend as Record<string, unknown>).window_frames = 500),
+        /frontend.window_frames=500 is not windowing.window_frames=936/,
+      ],
       [(c) => ((c.windowing as Record<string, unknown>).pad = 'zero'), /windowing.pad="zero" is not supported/],
       [(c) => ((c.windowing as Record<string, unknown>).hop_frames = 0), /hop_frames=0/],
       [(c) => (c.aggregation = 'vote'), /aggregation "vote" is not supported/],
@@ -97,6 +105,11 @@ describe('model card checks', () => {
       ],
     ]
     for (const [edit, message] of cases) expect(problem(() => loadModelCard(variant(edit)))).toMatch(message)
+  })
+  it("accepts a card that still carries the windowing's window_frames in its front end, and drops it there", () => {
+    const c = loadModelCard(variant((c) => ((c.frontend as Record<string, unknown>).window_frames = 936)))
+    expect(c.frontend).not.toHaveProperty('window_frames')
+    expect(c.windowing.window_frames).toBe(936)
   })
   it('accepts a calibration block with positive temperatures for its own rule', () => {
     const c = loadModelCard(variant((c) => (c.calibration = calibrated())))

@@ -112,7 +112,7 @@ def file_sha256(path: Path) -> str:
 
 
 def cached_features(path: Path, cache_dir: Path | None = None) -> np.ndarray:
-    """log-Mel [frames, 64] float32 of an audio file, cached under cache_dir/<frontend key>/<file sha256>.npy."""
+    """log-Mel [frames, n_mels] float32 of an audio file (the default front end's), cached under cache_dir/<frontend key>/<file sha256>.npy."""
     cache_dir = Path(cache_dir) if cache_dir else CACHE_DIR
     d = cache_dir / f"logmel-{frontend_key()}"
     target = d / f"{file_sha256(path)}.npy"
@@ -155,19 +155,37 @@ def random_crop(x: np.ndarray, length: int, rng: np.random.Generator) -> np.ndar
     return x[start:start + length]
 
 
-def inference_windows(n_frames: int, window: int = 936, hop: int = 468, min_frames: int = 64
+WINDOWING_KEYS = ("window_frames", "hop_frames", "min_frames")
+
+
+def windowing_of(cfg: dict) -> dict:
+    """A training config's (or a card's "windowing") frame counts, as inference_windows takes them."""
+    return {k: cfg[k] for k in WINDOWING_KEYS}
+
+
+def check_windowing(w: dict, subject: str) -> dict:
+    """The windowing's frame counts, if usable (as src/core/model/card.ts checks a card's), else ValueError."""
+    for k in WINDOWING_KEYS:
+        if not (isinstance(w[k], int) and w[k] > 0):
+            raise ValueError(f"{subject}: {k}={w[k]!r} must be a positive integer")
+    if w["min_frames"] > w["window_frames"]:
+        raise ValueError(f"{subject}: min_frames exceeds window_frames")
+    return w
+
+
+def inference_windows(n_frames: int, window_frames: int, hop_frames: int, min_frames: int
                       ) -> list[tuple[int, int, int]]:
     """The inference windowing of the model card, as (start, end, padded_length) frame ranges.
 
-    n <= window: one window, the whole recording at its own length (padded_length = max(n, min_frames): wrap-pad
-    only below min_frames). n > window: windows of `window` frames every `hop` frames, plus a last window aligned
+    n <= window_frames: one window, the whole recording at its own length (padded_length = max(n, min_frames):
+    wrap-pad only below min_frames). n > window_frames: windows of that many frames every hop_frames, plus a last window aligned
     to end at the last frame (unless the hop grid already ends there).
     """
     if n_frames <= 0:
         raise ValueError("empty recording")
-    if n_frames <= window:
+    if n_frames <= window_frames:
         return [(0, n_frames, max(n_frames, min_frames))]
-    starts = list(range(0, n_frames - window + 1, hop))
-    if starts[-1] + window < n_frames:
-        starts.append(n_frames - window)
-    return [(s, s + window, window) for s in starts]
+    starts = list(range(0, n_frames - window_frames + 1, hop_frames))
+    if starts[-1] + window_frames < n_frames:
+        starts.append(n_frames - window_frames)
+    return [(s, s + window_frames, window_frames) for s in starts]

@@ -1,6 +1,7 @@
 """ONNX export (opset 17, dynamic batch and time axes), PyTorch vs onnxruntime parity, latency, and the model card.
 
-ONNX contract: input `log_mel` float32 [batch, 1, time, 64] = the front end's raw log-Mel (no normalisation: that is
+ONNX contract: input `log_mel` float32 [batch, 1, time, n_mels] = the raw log-Mel of the front end the model was
+trained with (its checkpoint's, written into the card) (no normalisation: that is
 inside the model); outputs `log_probs` [batch, 3] (log-softmax over ["normal", "mild", "moderate_severe"]) and
 `attention` [batch, 3, time', freq'] (per class, sums to 1 over the positions; freq' = 1 for the recurrent models).
 """
@@ -15,12 +16,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import frontend, records
+from . import data, frontend, records
 from .data import CLASSES
 from .aggregation import RULES, fit_fusion
 from .calibration import card_calibration
 from .evaluate import evaluate_record, patients
-from .models import Ensemble
+from .models import Ensemble, attention_shape
 from .onnx_eval import run_times_ms, session
 from .train import git_commit, load_model
 
@@ -38,7 +39,8 @@ class _OnnxWrapper(nn.Module):
         return out["log_probs"], out["attention"]
 
 
-def export_onnx(model: nn.Module, path: Path, n_mels: int = 64, example_frames: int = 936) -> Path:
+def export_onnx(model: nn.Module, path: Path, n_mels: int, example_frames: int = 936) -> Path:
+    """The model as ONNX for inputs of n_mels bins; time is dynamic (example_frames only traces the graph)."""
     model = model.eval().cpu()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,15 +53,15 @@ def export_onnx(model: nn.Module, path: Path, n_mels: int = 64, example_frames: 
 
 
 @torch.no_grad()
-def parity(model: nn.Module, onnx_path: Path, lengths=(936, 500, 250, 64, 17), batch: int = 2, seed: int = 0
-           ) -> float:
+def parity(model: nn.Module, onnx_path: Path, n_mels: int, lengths=(936, 500, 250, 64, 17), batch: int = 2,
+           seed: int = 0) -> float:
     """Max |PyTorch - onnxruntime| over both outputs for random log-Mel-like inputs of several lengths."""
     model = model.eval().cpu()
     sess = session(onnx_path)
     rng = np.random.default_rng(seed)
     worst = 0.0
     for t in lengths:
-        x = (rng.normal(-8, 4, size=(batch, 1, t, 64))).astype(np.float32)
+        x = (rng.normal(-8, 4, size=(batch, 1, t, n_mels))).astype(np.float32)
         ref = model(torch.from_numpy(x))
         got = sess.run(["log_probs", "attention"], {"log_mel": x})
         for name, g in zip(["log_probs", "attention"], got):
@@ -70,8 +72,9 @@ def parity(model: nn.Module, onnx_path: Path, lengths=(936, 500, 250, 64, 17), b
     return worst
 
 
-def latency_ms(onnx_path: Path, frames: int = 936, threads: int = 2, repeats: int = 20) -> dict:
-    x = np.random.default_rng(0).normal(-8, 4, size=(1, 1, frames, 64)).astype(np.float32)
+def latency_ms(onnx_path: Path, n_mels: int, frames: int, threads: int = 2, repeats: int = 20) -> dict:
+    """Milliseconds of one window of `frames` x n_mels (the card's window_frames: what the app runs)."""
+    x = np.random.default_rng(0).normal(-8, 4, size=(1, 1, frames, n_mels)).astype(np.float32)
     times = run_times_ms(session(onnx_path, threads), x, repeats)
     return {"median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90)), "frames": frames,
             "threads": threads, "repeats": repeats, "runtime": "onnxruntime " + __import__("onnxruntime").__version__,
@@ -128,33 +131,37 @@ def cv_summary(run: str | None) -> dict | None:
 def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggregation: str, cv: dict | None,
                latency: dict, max_abs_diff: float, notes: str = "", fusion: dict | None = None,
                calibration: dict | None = None) -> dict:
-    """The card of one model, or of an ensemble of models trained alike (the first member's config describes all)."""
+    """The card of one model, or of an ensemble of models trained alike (the first member's config describes all).
+    Its front end is the one the model was trained with (the checkpoint's), its windowing the training config's."""
     ckpt = ckpts[0]
     cfg = ckpt["config"]
+    params = frontend.check(ckpt["frontend"], "checkpoint")
+    if any(c["frontend"] != params for c in ckpts):
+        raise ValueError("an ensemble's members must share one front end")
+    windowing = data.check_windowing(data.windowing_of(cfg), "training config")
+    n_mels = params["n_mels"]
+    time_out, freq_out = attention_shape(cfg, n_mels)
     if aggregation not in RULES:
         raise ValueError(f"aggregation must be one of {RULES}")
     if (aggregation == "fusion") != (fusion is not None):
         raise ValueError("the fusion rule, and only it, comes with fitted fusion weights")
-    rnn = cfg["arch"] in ("lstm", "gru")
-    freq_out = 1 if rnn else 4
     return {
         "name": name,
         "version": version,
         "classes": CLASSES,
-        "frontend": frontend.params(),
-        "input": {"name": "log_mel", "dtype": "float32", "shape": ["batch", 1, "time", 64],
+        "frontend": params,
+        "input": {"name": "log_mel", "dtype": "float32", "shape": ["batch", 1, "time", n_mels],
                   "description": "raw natural-log Mel power from the front end (frontend.json), frames x Mel bins; "
                                  "no normalisation (the model normalises internally). time >= min_frames."},
         "outputs": [
             {"name": "log_probs", "dtype": "float32", "shape": ["batch", 3],
              "description": "log-softmax over classes; probabilities = exp(log_probs)"},
             {"name": "attention", "dtype": "float32", "shape": ["batch", 3, "time_out", freq_out],
-             "time_out": "time" if rnn else "floor(time / 16)",
+             "time_out": time_out,
              "description": "per-class attention map over (time, frequency) cells of the last feature map; sums to "
                             "1 over the cells for each class"}],
-        "windowing": {"window_frames": cfg["window_frames"], "hop_frames": cfg["hop_frames"],
-                      "min_frames": cfg["min_frames"], "short_input": "as_is", "pad": "wrap",
-                      "last_window": "align_end", "recording_rule": "mean"},
+        "windowing": {**windowing, "short_input": "as_is", "pad": "wrap", "last_window": "align_end",
+                      "recording_rule": "mean"},
         "windowing_description": (
             f"Recording of n frames: if n <= {cfg['window_frames']}, run once at its own length (as_is), except "
             f"n < {cfg['min_frames']} is first wrap-padded (tiled) to {cfg['min_frames']} frames. If n > "
@@ -190,7 +197,7 @@ def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggr
             "licence_of_data": "ODC-BY 1.0 (cite Oliveira et al. 2022, Reyna et al. 2023, Goldberger et al. 2000)"},
         "cv_metrics": cv,
         "onnx": {"file": Path(onnx_path).name, "sha256": sha256(onnx_path), "bytes": Path(onnx_path).stat().st_size,
-                 "opset": OPSET, "parity_max_abs_diff_vs_pytorch": max_abs_diff, "latency_936_frames": latency},
+                 "opset": OPSET, "parity_max_abs_diff_vs_pytorch": max_abs_diff, "latency_window": latency},
         "git_commit": ckpt.get("git_commit") or git_commit(),
         "exported_at_commit": git_commit(),
         "notes": notes,
@@ -203,11 +210,13 @@ def export(checkpoints: list[Path], name: str, out_dir: Path | None = None, vers
     out_dir = Path(out_dir) if out_dir else MODELS_DIR
     loaded = [load_model(c) for c in checkpoints]
     model = loaded[0][0] if len(loaded) == 1 else Ensemble([m for m, _ in loaded])
-    onnx_path = export_onnx(model, out_dir / f"{name}.onnx")
-    diff = parity(model, onnx_path)
+    ckpt = loaded[0][1]
+    n_mels, window_frames = ckpt["frontend"]["n_mels"], ckpt["config"]["window_frames"]
+    onnx_path = export_onnx(model, out_dir / f"{name}.onnx", n_mels)
+    diff = parity(model, onnx_path, n_mels)
     if diff > 1e-4:
         raise AssertionError(f"ONNX parity failed: max |diff| = {diff}")
-    lat = latency_ms(onnx_path, threads=int(os.environ.get("PHONOSCOPE_THREADS", "2")))
+    lat = latency_ms(onnx_path, n_mels, window_frames, threads=int(os.environ.get("PHONOSCOPE_THREADS", "2")))
     card = model_card(name, version, [c for _, c in loaded], onnx_path, aggregation, cv_summary(cv_run), lat, diff,
                       notes, fusion_of_run(cv_run) if aggregation == "fusion" else None,
                       card_calibration(cv_run, aggregation) if cv_run else None)

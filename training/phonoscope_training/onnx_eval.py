@@ -5,7 +5,6 @@ with the card's windowing, aggregation and calibration and the Python front end 
 
   python -m phonoscope_training.onnx_eval eval --model M.onnx --manifest CSV [--root DIR] [--label-column C]
   python -m phonoscope_training.onnx_eval bench --model M.onnx --input window.f32 --frames 936 --threads 1
-  python -m phonoscope_training.onnx_eval make-test-model --out DIR [--name NAME]   (untrained tiny CNN, for tests)
 """
 from __future__ import annotations
 
@@ -20,19 +19,23 @@ from pathlib import Path
 
 import numpy as np
 
-from . import frontend, metrics
+from . import data, frontend, metrics
 from .aggregation import aggregate
 from .calibration import calibrated
 from .data import CLASS_INDEX, CLASSES, inference_windows, wrap_pad
 
 
 def load_card(model: Path) -> dict:
-    card = json.loads(model.with_suffix(".json").read_text())
+    """The card beside an ONNX model, its front end and windowing checked (and normalised: frontend.of_card)."""
+    path = model.with_suffix(".json")
+    card = json.loads(path.read_text())
     if card["classes"] != CLASSES:
         raise SystemExit(f"{model}: classes {card['classes']} != {CLASSES}")
-    if card["frontend"] != frontend.params():
-        raise SystemExit(f"{model}: the card's front end differs from frontend.json")
-    return card
+    try:
+        data.check_windowing(card["windowing"], str(path))
+        return {**card, "frontend": frontend.of_card(card, str(path))}
+    except ValueError as e:
+        raise SystemExit(str(e)) from e
 
 
 def session(model: Path, threads: int = 1):
@@ -87,7 +90,7 @@ def evaluate(model: Path, manifest: Path, root: Path | None, label_column: str, 
             continue
         path = root / row[path_col]
         try:
-            feats = frontend.features(path)
+            feats = frontend.features(path, card["frontend"])
             if len(feats) == 0:
                 raise ValueError("too short: no frame")
             p = recording_probs(sess, feats, card["windowing"])
@@ -125,7 +128,7 @@ def run_times_ms(sess, x: np.ndarray, repeats: int, warmup: int = 3) -> list[flo
 
 
 def bench(model: Path, input_path: Path, frames: int, threads: int, repeats: int, warmup: int = 3) -> dict:
-    """Milliseconds per session.run of one [1, 1, frames, 64] window read from a raw float32 file."""
+    """Milliseconds per session.run of one [1, 1, frames, n_mels] window read from a raw float32 file."""
     sess = session(model, threads)
     x = np.fromfile(input_path, dtype=np.float32).reshape(1, 1, frames, -1)
     times = run_times_ms(sess, x, repeats, warmup)
@@ -133,31 +136,6 @@ def bench(model: Path, input_path: Path, frames: int, threads: int, repeats: int
     return {"runtime": f"onnxruntime {ort.__version__} (Python)", "threads": threads, "repeats": repeats,
             "median_ms": float(np.median(times)), "mean_ms": float(np.mean(times)), "min_ms": float(np.min(times)),
             "times_ms": times}
-
-
-def make_test_model(out: Path, name: str = "tiny-cnn", seed: int = 0, full: bool = False) -> Path:
-    """An UNTRAINED CNN exported with the real export path and card, for tests only: small (channels 4, 8, 8, 8), or
-    with `full` the shipped architecture (64, 128, 256, 256), whose timings stand in for the trained model's."""
-    import torch
-    from .export import export_onnx, latency_ms, model_card
-    from .models import build
-    from .train import DEFAULTS
-
-    torch.manual_seed(seed)
-    cfg = {**DEFAULTS, "arch": "cnn", **({} if full else {"channels": [4, 8, 8, 8]})}
-    model = build(cfg).eval()
-    with torch.no_grad():  # a non-uniform attention and a bn0 matched to log-Mel ranges, so outputs vary with input
-        model.head.att.weight.normal_(0, 0.5)
-        model.bn0.running_mean.fill_(-8.0)
-        model.bn0.running_var.fill_(16.0)
-    out.mkdir(parents=True, exist_ok=True)
-    onnx_path = export_onnx(model, out / f"{name}.onnx")
-    ckpt = {"config": cfg, "n_params": sum(p.numel() for p in model.parameters()), "trained_folds": [],
-            "epochs_run": 0, "git_commit": "test"}
-    card = model_card(name, "0.0.0-test", [ckpt], onnx_path, "max_murmur", None,
-                      latency_ms(onnx_path, repeats=2), 0.0, notes="untrained test model: outputs are meaningless")
-    (out / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
-    return onnx_path
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -175,17 +153,11 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--frames", type=int, default=936)
     b.add_argument("--threads", type=int, default=1)
     b.add_argument("--repeats", type=int, default=20)
-    m = sub.add_parser("make-test-model")
-    m.add_argument("--out", type=Path, required=True)
-    m.add_argument("--name", default="tiny-cnn")
-    m.add_argument("--full", action="store_true", help="the shipped architecture (untrained), for timings")
     a = ap.parse_args(argv)
     if a.cmd == "eval":
         res = evaluate(a.model, a.manifest, a.root, a.label_column, a.threads)
-    elif a.cmd == "bench":
-        res = bench(a.model, a.input, a.frames, a.threads, a.repeats)
     else:
-        res = {"model": str(make_test_model(a.out, a.name, full=a.full))}
+        res = bench(a.model, a.input, a.frames, a.threads, a.repeats)
     json.dump(res, sys.stdout)
     sys.stdout.write("\n")
 

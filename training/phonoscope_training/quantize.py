@@ -85,10 +85,10 @@ def quantize_cv(run_dirs: list[Path], record: str | None = None) -> dict:
             fold = int(fold_dir.name[4:])
             loaded = [load_model(d / fold_dir.name / "model.pt") for d in run_dirs]
             model = loaded[0][0] if len(loaded) == 1 else Ensemble([m for m, _ in loaded])
-            cfg = loaded[0][1]["config"]
-            windowing = {k: cfg[k] for k in ("window_frames", "hop_frames", "min_frames")}
+            cfg, n_mels = loaded[0][1]["config"], loaded[0][1]["frontend"]["n_mels"]
+            windowing = data.windowing_of(cfg)
             train_recs, _, val = data.split(recs, fold)
-            paths = {"fp32": export_onnx(model, Path(tmp) / f"fold{fold}.onnx")}
+            paths = {"fp32": export_onnx(model, Path(tmp) / f"fold{fold}.onnx", n_mels)}
             paths["int8"] = quantize_onnx(paths["fp32"], Path(tmp) / f"fold{fold}-int8.onnx",
                                           calibration_windows(train_recs, feats, cfg["window_frames"], seed=fold))
             fold_rows = {}
@@ -99,8 +99,8 @@ def quantize_cv(run_dirs: list[Path], record: str | None = None) -> dict:
                                     "probs": recording_probs(sess, feats[r.file], windowing).tolist()} for r in val]
                 by_fold[kind][fold] = fold_rows[kind]
             result["folds"][fold] = {kind: _uars(fold_rows[kind]) for kind in paths}
-            result["folds"][fold]["latency_ms"] = {kind: latency_ms(p, threads=2)["median_ms"]
-                                                   for kind, p in paths.items()}
+            result["folds"][fold]["latency_ms"] = {
+                kind: latency_ms(p, n_mels, cfg["window_frames"], threads=2)["median_ms"] for kind, p in paths.items()}
             result["folds"][fold]["bytes"] = {kind: p.stat().st_size for kind, p in paths.items()}
             print(f"fold {fold}: {json.dumps(result['folds'][fold])}", flush=True)
     result["pooled"] = {kind: _uars([r for rows in folds.values() for r in rows]) for kind, folds in by_fold.items()}
@@ -124,6 +124,7 @@ def quantize_model(model: Path, out: Path | None = None) -> Path:
                     "sha256": sha256(out),
                     "quantization": "static QDQ int8: Conv weights per channel (int8), activations uint8, calibrated "
                                     f"on {CALIBRATION_WINDOWS} windows of the training recordings",
-                    "latency_936_frames": latency_ms(out, threads=2)}
+                    "latency_window": latency_ms(out, card["frontend"]["n_mels"], card["windowing"]["window_frames"],
+                                                 threads=2)}
     out.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
     return out

@@ -20,19 +20,17 @@ from tqdm import tqdm
 from . import data, frontend, metrics
 from .augment import mixup, spec_augment, time_stretch
 from .data import CLASSES, Recording
-from .models import build
+from .models import DEFAULTS as MODEL_DEFAULTS, build
 
+# The model's own defaults are models.DEFAULTS; the front end (n_mels, hop, ...) is frontend.json's, never a config's.
 DEFAULTS = {
-    "arch": "cnn",  # cnn | lstm | gru
-    "pooling": "attention",  # attention | avg (global average pooling ablation)
-    "activation": "sigmoid",  # sigmoid | softmax (attention activation)
-    "kernel": 3,
-    "dropout": 0.2,
+    **MODEL_DEFAULTS,
     "label": "recording",  # training target: "recording" (label_recording, murmur_not_audible -> normal) | "patient"
     "balanced": True,  # random over-sampling of the minority classes to the majority count, per epoch
     "crop_frames": 250,  # 8 s training crops
-    "min_frames": 64,  # inference: shorter recordings are wrap-padded to this length
-    "window_frames": 936,
+    # inference windowing, the model card's "windowing" (its one source: the app and onnx_eval read the card's)
+    "min_frames": 64,  # shorter recordings are wrap-padded to this length
+    "window_frames": 936,  # 29.98 s at the default front end
     "hop_frames": 468,
     "epochs": 8,
     "batch_size": 32,
@@ -125,7 +123,7 @@ class JsonLog:
 @torch.no_grad()
 def predict_recording(model, feats: np.ndarray, cfg: dict, dev: torch.device) -> np.ndarray:
     """Recording probabilities by the model card's windowing: mean of the windows' exp(log_probs)."""
-    wins = data.inference_windows(len(feats), cfg["window_frames"], cfg["hop_frames"], cfg["min_frames"])
+    wins = data.inference_windows(len(feats), **data.windowing_of(cfg))
     batch = np.stack([data.wrap_pad(feats[s:e], n) for s, e, n in wins])[:, None]
     out = model(torch.from_numpy(batch).to(dev))
     return out["log_probs"].exp().mean(dim=0).cpu().numpy()
@@ -155,6 +153,8 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
           progress: bool = True) -> dict:
     """Train one model; writes out_dir/{log.jsonl, model.pt, predictions.json (when val_fold is set)}."""
     cfg = {**DEFAULTS, **cfg}
+    data.check_windowing(data.windowing_of(cfg), "training config")
+    params = frontend.params()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     log = JsonLog(out_dir / "log.jsonl")
@@ -180,7 +180,7 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
 
     # channels-last convolutions and bf16 autocast: 3x faster CNN steps on a CPU with AVX-512 BF16 (measured: 1.9 s
     # -> 0.63 s per batch on one core); weights, evaluation and the exported model stay fp32
-    model = build(cfg).to(dev, memory_format=torch.channels_last)
+    model = build(cfg, params["n_mels"]).to(dev, memory_format=torch.channels_last)
     # weight averaging smooths the epoch-to-epoch swing of a small dataset's last epoch; BatchNorm statistics are
     # averaged with the weights (use_buffers), so the averaged model needs no extra pass over the data
     ema = torch.optim.swa_utils.AveragedModel(
@@ -268,7 +268,7 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
     if best_state is not None:
         final.load_state_dict(best_state)
     ckpt = {"config": cfg, "state_dict": {k: v.cpu() for k, v in final.state_dict().items()}, "classes": CLASSES,
-            "frontend": frontend.params(), "trained_folds": sorted({r.fold for r in train_recs}),
+            "frontend": params, "trained_folds": sorted({r.fold for r in train_recs}),
             "inner_fold": cfg["inner_fold"], "best_epoch": best_epoch or len(epoch_seconds),
             "epochs_run": len(epoch_seconds), "git_commit": git_commit(), "n_params": n_params,
             "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None}
@@ -288,8 +288,9 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
 
 
 def load_model(path: Path):
+    """A checkpoint's model, built for the front end it was trained with (the checkpoint's), and the checkpoint."""
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    model = build(ckpt["config"])
+    model = build(ckpt["config"], ckpt["frontend"]["n_mels"])
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     return model, ckpt

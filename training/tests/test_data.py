@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from phonoscope_training import data
-from phonoscope_training.train import epoch_indices
+from phonoscope_training.train import DEFAULTS, epoch_indices, train
 
 
 def test_folds_never_leak_a_subject_group(recordings):
@@ -48,12 +48,24 @@ def test_wrap_pad_and_crop():
 
 
 def test_inference_windows():
-    assert data.inference_windows(500) == [(0, 500, 500)]
-    assert data.inference_windows(936) == [(0, 936, 936)]
-    assert data.inference_windows(40) == [(0, 40, 64)]  # wrap-padded to min_frames
-    assert data.inference_windows(1000) == [(0, 936, 936), (64, 1000, 936)]  # last aligned to the end
-    assert data.inference_windows(1404) == [(0, 936, 936), (468, 1404, 936)]  # grid already ends there
-    assert data.inference_windows(2000) == [(0, 936, 936), (468, 1404, 936), (936, 1872, 936), (1064, 2000, 936)]
+    def windows(n):
+        return data.inference_windows(n, **data.windowing_of(DEFAULTS))
+
+    assert data.windowing_of(DEFAULTS) == {"window_frames": 936, "hop_frames": 468, "min_frames": 64}
+    assert windows(500) == [(0, 500, 500)]
+    assert windows(936) == [(0, 936, 936)]
+    assert windows(40) == [(0, 40, 64)]  # wrap-padded to min_frames
+    assert windows(1000) == [(0, 936, 936), (64, 1000, 936)]  # last aligned to the end
+    assert windows(1404) == [(0, 936, 936), (468, 1404, 936)]  # grid already ends there
+    assert windows(2000) == [(0, 936, 936), (468, 1404, 936), (936, 1872, 936), (1064, 2000, 936)]
+
+
+@pytest.mark.parametrize("change,problem", [({"window_frames": 0}, "window_frames=0"),
+                                            ({"hop_frames": 1.5}, "hop_frames=1.5"),
+                                            ({"min_frames": 1000}, "min_frames exceeds window_frames")])
+def test_a_training_config_with_unusable_windowing_is_refused(change, problem, tmp_path):
+    with pytest.raises(ValueError, match=problem):
+        train({**DEFAULTS, **change}, tmp_path, recs=[], feats={}, progress=False)
 
 
 def test_balanced_epoch():

@@ -1,7 +1,10 @@
 import pytest
 import torch
 
-from phonoscope_training.models import build
+from phonoscope_training import frontend
+from phonoscope_training.models import attention_shape, build
+
+N_MELS = frontend.params()["n_mels"]
 
 
 def _randomise_attention(model):
@@ -12,24 +15,33 @@ def _randomise_attention(model):
 
 @pytest.mark.parametrize("frames,t_out", [(936, 58), (250, 15), (64, 4), (17, 1)])
 def test_cnn_shapes(frames, t_out):
-    m = build({"arch": "cnn"}).eval()
-    out = m(torch.randn(2, 1, frames, 64))
+    m = build({"arch": "cnn"}, N_MELS).eval()
+    out = m(torch.randn(2, 1, frames, N_MELS))
     assert out["log_probs"].shape == (2, 3)
     assert out["attention"].shape == (2, 3, t_out, 4)
 
 
+@pytest.mark.parametrize("n_mels,f_out", [(64, 4), (40, 2), (32, 2)])
+def test_the_attention_map_follows_the_front_ends_mel_bins(n_mels, f_out):
+    cfg = {"arch": "cnn", "channels": (4, 8, 8, 8)}
+    out = build(cfg, n_mels).eval()(torch.randn(1, 1, 100, n_mels))
+    assert out["attention"].shape == (1, 3, 6, f_out)
+    assert attention_shape(cfg, n_mels) == ("floor(time / 16)", f_out)
+    assert attention_shape({"arch": "gru"}, n_mels) == ("time", 1)
+
+
 def test_cnn_size_about_1m_params():
-    n = sum(p.numel() for p in build({"arch": "cnn"}).parameters())
+    n = sum(p.numel() for p in build({"arch": "cnn"}, N_MELS).parameters())
     assert 0.9e6 < n < 1.1e6
 
 
 @pytest.mark.parametrize("cfg", [{"arch": "cnn"}, {"arch": "cnn", "activation": "softmax"},
                                  {"arch": "cnn", "pooling": "avg"}])
 def test_cnn_attention_normalised_and_log_probs(cfg):
-    m = build(cfg).eval()
+    m = build(cfg, N_MELS).eval()
     if m.head.att is not None:
         _randomise_attention(m)
-    out = m(torch.randn(3, 1, 300, 64) * 4 - 8)
+    out = m(torch.randn(3, 1, 300, N_MELS) * 4 - 8)
     att = out["attention"]
     assert torch.allclose(att.sum(dim=(2, 3)), torch.ones(3, 3), atol=1e-5)
     assert (att >= 0).all()
@@ -45,15 +57,15 @@ def test_cnn_attention_normalised_and_log_probs(cfg):
 
 
 def test_attention_starts_uniform():
-    m = build({"arch": "cnn"}).eval()
-    att = m(torch.randn(1, 1, 160, 64))["attention"]
+    m = build({"arch": "cnn"}, N_MELS).eval()
+    att = m(torch.randn(1, 1, 160, N_MELS))["attention"]
     assert torch.allclose(att, torch.full_like(att, 1 / (10 * 4)))
 
 
 def test_pooled_output_is_attention_weighted_sum():
-    m = build({"arch": "cnn"}).eval()
+    m = build({"arch": "cnn"}, N_MELS).eval()
     _randomise_attention(m)
-    x = torch.randn(2, 1, 128, 64)
+    x = torch.randn(2, 1, 128, N_MELS)
     feats = m.blocks(m.bn0(x.transpose(1, 3)).transpose(1, 3))
     cla = m.head.cla(feats)
     att = m(x)["attention"]
@@ -63,24 +75,24 @@ def test_pooled_output_is_attention_weighted_sum():
 
 @pytest.mark.parametrize("arch", ["lstm", "gru"])
 def test_rnn_shapes_and_normalisation(arch):
-    m = build({"arch": arch, "hidden": (16, 32, 16)}).eval()
+    m = build({"arch": arch, "hidden": (16, 32, 16)}, N_MELS).eval()
     _randomise_attention(m)
-    out = m(torch.randn(2, 1, 50, 64))
+    out = m(torch.randn(2, 1, 50, N_MELS))
     assert out["log_probs"].shape == (2, 3)
     assert out["attention"].shape == (2, 3, 50, 1)
     assert torch.allclose(out["attention"].sum(dim=(2, 3)), torch.ones(2, 3), atol=1e-5)
 
 
 def test_rnn_paper_sizes():
-    m = build({"arch": "lstm"})
+    m = build({"arch": "lstm"}, N_MELS)
     assert [r.hidden_size for r in m.rnns] == [256, 1024, 256]
-    assert m.rnns[0].input_size == 64
+    assert m.rnns[0].input_size == N_MELS
 
 
 def test_input_normalisation_inside_model():
     """A constant offset of the log-Mel input is absorbed by bn0 (training mode statistics)."""
-    m = build({"arch": "cnn", "dropout": 0.0}).train()
-    x = torch.randn(4, 1, 64, 64)
+    m = build({"arch": "cnn", "dropout": 0.0}, N_MELS).train()
+    x = torch.randn(4, 1, 64, N_MELS)
     a = m(x)["log_probs"]
     b = m(x + 10.0)["log_probs"]
     assert torch.allclose(a, b, atol=1e-4)

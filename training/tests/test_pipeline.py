@@ -6,7 +6,7 @@ import onnx
 import pytest
 import torch
 
-from phonoscope_training import data, export
+from phonoscope_training import data, export, frontend
 from phonoscope_training.train import load_model, train
 
 
@@ -54,10 +54,11 @@ def test_export_parity_and_card(tiny_run, tmp_path):
     assert [i.name for i in m.graph.input] == ["log_mel"]
     assert [o.name for o in m.graph.output] == ["log_probs", "attention"]
     dims = m.graph.input[0].type.tensor_type.shape.dim
-    assert dims[2].dim_param and dims[3].dim_value == 64  # dynamic time, 64 Mel bins
+    assert dims[2].dim_param and dims[3].dim_value == 64  # dynamic time, the front end's 64 Mel bins
     assert card["onnx"]["parity_max_abs_diff_vs_pytorch"] <= 1e-4
-    model, _ = load_model(out / "model.pt")
-    assert export.parity(model, path, lengths=(936, 123, 64)) <= 1e-4
+    model, ckpt = load_model(out / "model.pt")
+    assert ckpt["frontend"] == frontend.params() == card["frontend"]
+    assert export.parity(model, path, 64, lengths=(936, 123, 64)) <= 1e-4
     saved = json.loads((tmp_path / "tiny.json").read_text())
     assert saved["windowing"] == {"window_frames": 936, "hop_frames": 468, "min_frames": 64, "short_input": "as_is",
                                   "pad": "wrap", "last_window": "align_end", "recording_rule": "mean"}
@@ -115,8 +116,8 @@ def test_evaluate_record_and_results_table(tiny_run, tmp_path):
 def test_int8_twin_runs_and_stays_close(tiny_run, tmp_path, recordings):
     from phonoscope_training.quantize import calibration_windows, quantize_onnx
     out, _ = tiny_run
-    model, _ = load_model(out / "model.pt")
-    fp32 = export.export_onnx(model, tmp_path / "fp32.onnx")
+    model, ckpt = load_model(out / "model.pt")
+    fp32 = export.export_onnx(model, tmp_path / "fp32.onnx", ckpt["frontend"]["n_mels"])
     recs = recordings[:8]
     feats = {r.file: data.cached_features(r.path) for r in recs}
     int8 = quantize_onnx(fp32, tmp_path / "int8.onnx", calibration_windows(recs, feats, 936))

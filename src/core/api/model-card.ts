@@ -4,7 +4,10 @@
  */
 import { CLASSES } from './classes'
 
-/** The log-Mel front end's parameters (src/core/dsp/frontend.json is the default, shared with training/). */
+/**
+ * The log-Mel front end's parameters (resources/frontend.json is the default, shared with training/). How many frames
+ * a model window holds is the model's, not the front end's: Windowing.window_frames.
+ */
 export interface FrontendParams {
   sample_rate: number
   window: string
@@ -20,7 +23,6 @@ export interface FrontendParams {
   power: number
   log: string
   log_offset: number
-  window_frames: number
 }
 
 export const AGGREGATIONS = ['mean', 'max_murmur', 'fusion'] as const

@@ -6,6 +6,7 @@ import {
   AGGREGATIONS,
   FUSION_FEATURES,
   type Calibration,
+  type FrontendParams,
   type ModelCard,
   type SiteFusion,
   type Windowing,
@@ -62,9 +63,9 @@ export function checkCard(card: ModelCard, subject: string): ModelCard {
     )
   }
   if (typeof card.frontend !== 'object' || card.frontend === null) throw new InputError(subject, 'card has no frontend')
-  checkFrontend(card.frontend, subject)
   const w = card.windowing
   if (typeof w !== 'object' || w === null) throw new InputError(subject, 'card has no windowing')
+  card.frontend = checkFrontend(withoutLegacyWindowFrames(card.frontend, w, subject), subject)
   for (const key of ['window_frames', 'hop_frames', 'min_frames'] as const) {
     if (!Number.isInteger(w[key]) || w[key] <= 0) {
       throw new InputError(subject, `windowing.${key}=${JSON.stringify(w[key])} must be a positive integer`)
@@ -86,6 +87,21 @@ export function checkCard(card: ModelCard, subject: string): ModelCard {
   if (card.aggregation === 'fusion') checkFusion(card.fusion, subject)
   if (card.calibration !== undefined) checkCalibration(card.calibration, card.aggregation, subject)
   return card
+}
+
+/**
+ * Cards exported before window_frames lived only in the windowing also carry it in the front end: there it must
+ * agree with the windowing (the model's own), and it is dropped so that nothing reads it from the front end.
+ */
+function withoutLegacyWindowFrames(frontend: FrontendParams, w: Windowing, subject: string): FrontendParams {
+  const { window_frames: legacy, ...rest } = frontend as FrontendParams & { window_frames?: unknown }
+  if (legacy !== undefined && legacy !== w.window_frames) {
+    throw new InputError(
+      subject,
+      `frontend.window_frames=${JSON.stringify(legacy)} is not windowing.window_frames=${JSON.stringify(w.window_frames)}`,
+    )
+  }
+  return rest
 }
 
 /** A calibration block is optional; present, it must be temperatures this code applies, for the card's own rule. */

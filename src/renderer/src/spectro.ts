@@ -1,28 +1,24 @@
 import type { WindowVerdict } from '@core/api/app'
-import frontend from '@core/dsp/frontend.json'
+import { melBinOfHz, type MelBand } from '@core/dsp/mel'
 import { inferno, viridis } from './colormap'
 
-/**
- * The front end's geometry, from its one source (src/core/dsp/frontend.json): the Mel bins' frequency range, and the
- * hop of the live stream's columns (a recorded site's spectrogram carries its own hop_s and n_mels).
- */
-export const LIVE_HOP_S = frontend.hop_length / frontend.sample_rate
-const { fmin: FMIN, fmax: FMAX } = frontend
 /** The log-Mel range the colour scale spans (natural log of power; the front end gives roughly -23..+5). */
 export const DB_MIN = -20
 export const DB_MAX = 4
 
-const melOf = (hz: number): number => (hz < 1000 ? (hz * 3) / 200 : 15 + Math.log(hz / 1000) / (Math.log(6.4) / 27))
+/** Round frequencies a frequency axis may label; those inside the model's Mel band are shown. */
+const TICK_HZ = [100, 200, 500, 1000, 2000, 4000, 8000]
 
-/** A Mel bin's position (0 = lowest bin's centre .. nMels - 1) for a frequency: where to put an axis tick. */
-export function binOfHz(hz: number, nMels: number): number {
-  const lo = melOf(FMIN)
-  const step = (melOf(FMAX) - lo) / (nMels + 1)
-  return (melOf(hz) - lo) / step - 1
+/**
+ * A frequency axis's ticks for the Mel bins of `band` (the model card's front end, the bin count of the image):
+ * each at its bin position (melBinOfHz, the filterbank's own scale) in percent of the height from the bottom.
+ */
+export function freqTicks(band: MelBand): { hz: number; bottom: number }[] {
+  return TICK_HZ.filter((hz) => hz > band.fmin && hz <= band.fmax).map((hz) => ({
+    hz,
+    bottom: Math.min(100, ((melBinOfHz(hz, band) + 0.5) / band.n_mels) * 100),
+  }))
 }
-
-/** Frequency ticks up to the top of the Mel range. */
-export const FREQ_TICKS = [100, 200, 500, 1000, 2000].filter((hz) => hz > FMIN && hz <= FMAX)
 
 /**
  * Paints frames of log-Mel ([frames][nMels] row-major) into an ImageData (nMels rows) column by column, low

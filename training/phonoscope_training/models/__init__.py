@@ -1,7 +1,8 @@
 """Models: CNN (+ global attention or average pooling) and LSTM/GRU (+ 1-D attention pooling).
 
-Every model takes raw log-Mel [batch, 1, time, 64] (normalisation is inside the model, PANNs "bn0" style) and returns
-{"log_probs": [B, 3], "attention": [B, 3, T', F']} (F' = 1 for the recurrent models).
+Every model takes raw log-Mel [batch, 1, time, n_mels] (n_mels: the front end's, frontend.json; normalisation is
+inside the model, PANNs "bn0" style) and returns {"log_probs": [B, 3], "attention": [B, 3, T', F']} (F' = 1 for the
+recurrent models).
 """
 from __future__ import annotations
 
@@ -12,21 +13,40 @@ from .rnn import RNNAtt
 
 ARCHS = ("cnn", "lstm", "gru")
 
-
-def build(config: dict):
-    """A model from its config dict (the same dict is stored in checkpoints and model cards)."""
-    arch = config.get("arch", "cnn")
-    n_mels = config.get("n_mels", 64)
-    n_classes = config.get("n_classes", 3)
-    if arch == "cnn":
-        return CNNAtt(n_mels=n_mels, n_classes=n_classes, channels=tuple(config.get("channels", (64, 128, 256, 256))),
-                      kernel=config.get("kernel", 3), pooling=config.get("pooling", "attention"),
-                      activation=config.get("activation", "sigmoid"), dropout=config.get("dropout", 0.2))
-    if arch in ("lstm", "gru"):
-        return RNNAtt(cell=arch, n_mels=n_mels, n_classes=n_classes,
-                      hidden=tuple(config.get("hidden", (256, 1024, 256))), pooling=config.get("pooling", "attention"),
-                      activation=config.get("activation", "sigmoid"), dropout=config.get("dropout", 0.2))
-    raise ValueError(f"unknown arch {arch!r}")
+# The one place of the architecture's defaults; a config (checkpoint, model card, train.DEFAULTS) overrides them.
+DEFAULTS = {
+    "arch": "cnn",  # cnn | lstm | gru
+    "pooling": "attention",  # attention | avg (global average pooling ablation)
+    "activation": "sigmoid",  # sigmoid | softmax (attention activation)
+    "kernel": 3,  # CNN
+    "channels": (64, 128, 256, 256),  # CNN: one conv block (with 2x2 max pooling) per entry
+    "hidden": (256, 1024, 256),  # LSTM/GRU: one recurrent layer per entry
+    "dropout": 0.2,
+    "n_classes": 3,
+}
 
 
-__all__ = ["AttentionPool1d", "AttentionPool2d", "CNNAtt", "Ensemble", "RNNAtt", "build", "ARCHS"]
+def build(config: dict, n_mels: int):
+    """A model from its config dict (the same dict is stored in checkpoints and model cards) for the front end's
+    n_mels Mel bins."""
+    c = {**DEFAULTS, **config}
+    common = {"n_mels": n_mels, "n_classes": c["n_classes"], "pooling": c["pooling"], "activation": c["activation"],
+              "dropout": c["dropout"]}
+    if c["arch"] == "cnn":
+        return CNNAtt(channels=tuple(c["channels"]), kernel=c["kernel"], **common)
+    if c["arch"] in ("lstm", "gru"):
+        return RNNAtt(cell=c["arch"], hidden=tuple(c["hidden"]), **common)
+    raise ValueError(f"unknown arch {c['arch']!r}")
+
+
+def attention_shape(config: dict, n_mels: int) -> tuple[str, int]:
+    """The attention map's (time', freq') of a config for n_mels bins: a CNN halves both per conv block."""
+    c = {**DEFAULTS, **config}
+    if c["arch"] in ("lstm", "gru"):
+        return "time", 1
+    blocks = len(c["channels"])
+    return f"floor(time / {2 ** blocks})", n_mels >> blocks
+
+
+__all__ = ["AttentionPool1d", "AttentionPool2d", "CNNAtt", "Ensemble", "RNNAtt", "build", "attention_shape", "ARCHS",
+           "DEFAULTS"]

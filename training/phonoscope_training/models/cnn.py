@@ -2,8 +2,9 @@
 then global attention pooling (or global average pooling, the ablation) and log-softmax over the 3 classes.
 
 Input: raw log-Mel [B, 1, T, n_mels]. A BatchNorm over the Mel bins ("bn0", PANNs style) normalises the input inside
-the model, so the app feeds the front end's output as it is. For T x 64 input the attention map is
-floor(T/16) x 4 (58 x 4 for a 936-frame window); T must be at least 16.
+the model, so the app feeds the front end's output as it is. Each block halves both axes: with 4 blocks, T x 64 input
+gives a floor(T/16) x 4 attention map (58 x 4 for a 936-frame window); T must be at least 16. The defaults are
+models.DEFAULTS.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ class ConvBlock(nn.Module):
 
 
 class CNNAtt(nn.Module):
-    def __init__(self, n_mels: int = 64, n_classes: int = 3, channels=(64, 128, 256, 256), kernel: int = 3,
-                 pooling: str = "attention", activation: str = "sigmoid", dropout: float = 0.2):
+    def __init__(self, *, n_mels: int, n_classes: int, channels: tuple[int, ...], kernel: int, pooling: str,
+                 activation: str, dropout: float):
         super().__init__()
         self.bn0 = nn.BatchNorm2d(n_mels)
         blocks, cin = [], 1

@@ -1,6 +1,7 @@
 """LSTM / GRU + 1-D global attention pooling: 3 recurrent layers (256, 1024, 256 units) over time with the Mel
 bins as features, then 1x1 conv1d classification and attention branches over time, log-softmax over classes.
-Input normalisation (bn0 over the Mel bins) is inside the model. Attention: [B, 3, T, 1].
+Input normalisation (bn0 over the Mel bins) is inside the model. Attention: [B, 3, T, 1]. The defaults are
+models.DEFAULTS.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from .attention import AttentionPool1d
 
 
 class RNNAtt(nn.Module):
-    def __init__(self, cell: str = "lstm", n_mels: int = 64, n_classes: int = 3, hidden=(256, 1024, 256),
-                 pooling: str = "attention", activation: str = "sigmoid", dropout: float = 0.2):
+    def __init__(self, *, cell: str, n_mels: int, n_classes: int, hidden: tuple[int, ...], pooling: str,
+                 activation: str, dropout: float):
         super().__init__()
         rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
         self.bn0 = nn.BatchNorm2d(n_mels)
