@@ -10,6 +10,7 @@ import { registerImport } from './commands/import'
 import { registerRecord } from './commands/record'
 import { registerReport } from './commands/report'
 import { registerServe } from './commands/serve'
+import { registerSessions } from './commands/sessions'
 
 const program = new Command()
   .name('phonoscope')
@@ -34,5 +35,6 @@ registerRecord(program)
 registerImport(program)
 registerExport(program)
 registerReport(program)
+registerSessions(program)
 
 await program.parseAsync()

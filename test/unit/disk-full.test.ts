@@ -46,7 +46,7 @@ describe.skipIf(!isRoot)('recording onto a full disk', () => {
     expect(message, recorded.stderr).not.toBeNull()
     expect(message![1]).toBe(folder)
 
-    const listed = phonoscope('sessions', '--dir', store, '--json')
+    const listed = phonoscope('sessions', 'list', '--sessions', store, '--json')
     expect(listed.status, listed.stderr).toBe(0)
     const [session] = JSON.parse(listed.stdout) as SessionInfo[]
     expect(session!.status).toBe('interrupted')

@@ -28,7 +28,7 @@ describe('processes sharing one store', () => {
     const recorders = Promise.all([first, ...others].map((r) => r.exited)).finally(() => (running = false))
     const listing = (async () => {
       while (running) {
-        const listed = await start(home, 'sessions', '--json').exited
+        const listed = await start(home, 'sessions', 'list', '--json').exited
         expect(listed.status, listed.stderr).toBe(0)
         listings++
       }

@@ -15,7 +15,7 @@ export function registerExport(program: Command): void {
     .action((id: string, options: { out: string; deidentify?: boolean; sessions?: string }) =>
       runCommand(async () => {
         const bundle = await exportBundle(cliRepository(options.sessions), id, { deidentify: options.deidentify })
-        await writeFile(options.out, bundle.bytes)
+        await writeFile(options.out, bundle.bytes, { mode: 0o600 }) // patient data: the user's only
         process.stderr.write(`phonoscope: ${options.out}: examination ${id} (${bundle.bytes.length} bytes)\n`)
       }),
     )

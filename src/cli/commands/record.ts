@@ -4,7 +4,6 @@ import { CLASS_LABELS } from '../../core/api/classes'
 import { withheldText } from '../../core/analysis/quality'
 import { InputError } from '../../core/errors'
 import { listCaptureDevices } from '../../core/live/sox-source'
-import { defaultSessionsDir, SessionStore } from '../../core/sessions/store'
 import { EXIT, runCommand } from '../run'
 import { startCliBackEnd, type SessionCliOptions } from '../back-end'
 
@@ -47,19 +46,6 @@ export function registerRecord(program: Command): void {
         const devices = await listCaptureDevices()
         if (options.json) return void console.log(JSON.stringify(devices))
         for (const d of devices) console.log(d.id === d.label ? d.id : `${d.id}\t${d.label}`)
-      }),
-    )
-
-  program
-    .command('sessions')
-    .description('list recorded sessions, read-only (one whose recorder is gone shows as interrupted)')
-    .option('--dir <dir>', 'sessions folder (default ~/.phonoscope/sessions)')
-    .option('--json', 'print JSON')
-    .action((options: { dir?: string; json?: boolean }) =>
-      runCommand(async () => {
-        const sessions = await new SessionStore(options.dir ?? defaultSessionsDir()).list()
-        if (options.json) return void console.log(JSON.stringify(sessions, null, 1))
-        for (const s of sessions) console.log(describeSession(s))
       }),
     )
 }

@@ -23,7 +23,7 @@ export function registerReport(program: Command): void {
         const backEnd = await startCliBackEnd(options)
         try {
           const pdf = await backEnd.api.artefact({ kind: 'pdf', session: id, paper })
-          await writeFile(options.out, pdf.bytes)
+          await writeFile(options.out, pdf.bytes, { mode: 0o600 }) // patient data: the user's only
           process.stderr.write(`phonoscope: ${options.out}: report of examination ${id}\n`)
         } finally {
           await backEnd.close()
