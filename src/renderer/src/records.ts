@@ -1,0 +1,93 @@
+import type { AgeGroup, Finding, Patient, SessionFilter, Sex, WindowVerdict } from '@core/api/app'
+import type { ClassName } from '@core/api/classes'
+
+/** Patient records and the clinician's findings as the UI words them; the values themselves are the contract's. */
+
+export const AGE_LABELS: Record<AgeGroup, string> = {
+  neonate: 'Neonate (under 28 days)',
+  infant: 'Infant (28 days to 1 year)',
+  child: 'Child (1 to 11 years)',
+  adolescent: 'Adolescent (12 to 18 years)',
+  young_adult: 'Young adult (19 to 21 years)',
+  adult: 'Adult',
+}
+
+export const SEX_LABELS: Record<Sex, string> = { female: 'Female', male: 'Male', other: 'Other', unknown: 'Unknown' }
+
+export const MURMUR_LABELS: Record<Finding['murmur'], string> = { yes: 'Heard', no: 'Not heard', unsure: 'Unsure' }
+
+/** Levine's grades, as clinicians write them */
+export const GRADES = ['I', 'II', 'III', 'IV', 'V', 'VI'] as const
+
+/** The model is paediatric: what to tell whoever examines an older patient. */
+export function ageWarning(age: AgeGroup | undefined): string | undefined {
+  return age === 'adult' || age === 'young_adult'
+    ? "The model was trained on children's recordings; its grade is less reliable for adults."
+    : undefined
+}
+
+/** "Murmur heard, grade II/VI" */
+export function findingText(finding: Finding): string {
+  const grade = finding.grade ? `, grade ${GRADES[finding.grade - 1]}/VI` : ''
+  return `Murmur ${MURMUR_LABELS[finding.murmur].toLowerCase()}${grade}`
+}
+
+/** A patient with its empty fields left out (the contract's optional fields are absent, never empty). */
+export function cleanPatient(patient: Patient): Patient {
+  const clean: Patient = { id: patient.id.trim() }
+  if (patient.name?.trim()) clean.name = patient.name.trim()
+  if (typeof patient.birth_year === 'number' && Number.isFinite(patient.birth_year))
+    clean.birth_year = patient.birth_year
+  if (patient.age_group) clean.age_group = patient.age_group
+  if (patient.sex) clean.sex = patient.sex
+  return clean
+}
+
+/** What the list's filter form holds: every field a string, '' for "any". */
+export interface FilterForm {
+  query: string
+  patient: string
+  from: string
+  to: string
+  verdict: ClassName | 'withheld' | ''
+}
+
+export const EMPTY_FILTER: FilterForm = { query: '', patient: '', from: '', to: '', verdict: '' }
+
+/** sessions.list's filter from the form: the fields left empty are not sent. */
+export function sessionFilter(form: FilterForm): SessionFilter {
+  const filter: SessionFilter = {}
+  if (form.query.trim()) filter.query = form.query.trim()
+  if (form.patient) filter.patient = form.patient
+  if (form.from) filter.from = form.from
+  if (form.to) filter.to = form.to
+  if (form.verdict) filter.verdict = form.verdict
+  return filter
+}
+
+export interface HeartSounds {
+  s1: number[]
+  s2: number[]
+}
+
+/**
+ * The S1 and S2 onsets of a site's live windows, as one list: windows overlap, so each window's onsets replace
+ * what earlier windows found from its start on. A withheld window (none found) leaves the earlier ones standing.
+ */
+export function liveHeartSounds(windows: readonly WindowVerdict[]): HeartSounds {
+  let s1: number[] = []
+  let s2: number[] = []
+  for (const w of windows) {
+    if (!w.heart_sounds) continue
+    s1 = [...s1.filter((t) => t < w.start_s), ...w.heart_sounds.s1]
+    s2 = [...s2.filter((t) => t < w.start_s), ...w.heart_sounds.s2]
+  }
+  return { s1, s2 }
+}
+
+/** The onsets inside startS..startS + spanS, each with where it falls across the plot (0..1). */
+export function ticksIn(sounds: HeartSounds, startS: number, spanS: number): { kind: 'S1' | 'S2'; at: number }[] {
+  const within = (kind: 'S1' | 'S2', onsets: number[]) =>
+    onsets.filter((t) => t >= startS && t <= startS + spanS).map((t) => ({ kind, at: (t - startS) / spanS }))
+  return [...within('S1', sounds.s1), ...within('S2', sounds.s2)].sort((a, b) => a.at - b.at)
+}
