@@ -1,6 +1,14 @@
 import { explain } from '@core/errors'
 import { computed, reactive, ref, shallowRef } from 'vue'
-import { SITES, type Events, type SessionInfo, type Site, type SourceSpec, type WindowVerdict } from '@core/api/app'
+import {
+  SITES,
+  type Events,
+  type Patient,
+  type SessionInfo,
+  type Site,
+  type SourceSpec,
+  type WindowVerdict,
+} from '@core/api/app'
 import type { ApiClient } from './api'
 import type { VerdictState } from './components/VerdictPanel.vue'
 import { MicrophoneCapture } from './audio/microphone'
@@ -132,8 +140,13 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
     }
   }
 
-  const startSession = (source: SourceSpec, patient: string) =>
+  /** Starts an examination; a patient's record, when given, is filed first (what was on file stays, the form adds). */
+  const startSession = (source: SourceSpec, patient: string, record?: Patient) =>
     run(async () => {
+      if (record) {
+        const filed = (await api.call('patients.list', { query: record.id })).find((p) => p.id === record.id)
+        await api.call('patient.save', { patient: { ...filed, ...record } })
+      }
       const info = await api.call('session.start', { source, patient }).catch(async (e: unknown) => {
         await findRunning() // refused because another examination records: offer to follow it
         throw e
