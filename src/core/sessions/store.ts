@@ -3,13 +3,16 @@ import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { SESSION_ID, SITES, type Patient, type SessionFilter, type SessionInfo, type Site } from '../api/app'
+import { SESSION_ID, type Patient, type SessionFilter, type SessionInfo, type Site } from '../api/app'
 import { framesOnDisk, repairWav } from '../audio/wav-repair'
 import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
-import { isAlive, ownerOf, self, tryLock, unlock, withLock } from './owner-lock'
+import { withLock } from './owner-lock'
 import { sessionMatches } from './filter'
+import { Holds, ownersOf, savingTo, settle } from './ownership'
 import type { SessionRepository } from './repository'
+
+export { DiskFullError, isDiskFull } from './ownership'
 
 /** Where sessions are kept: PHONOSCOPE_HOME/sessions, default ~/.phonoscope/sessions. */
 export const defaultSessionsDir = (): string =>
@@ -20,39 +23,15 @@ export function newSessionId(now = new Date()): string {
   return `${stamp}-${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`
 }
 
-/** The disk (or the user's quota) is full. */
-export const isDiskFull = (error: unknown): boolean =>
-  ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException | undefined)?.code ?? '')
-
-/** A write refused for lack of space, as an error the user can act on: it names the folder that is full. */
-export class DiskFullError extends InputError {
-  constructor(folder: string) {
-    super(folder, 'the disk is full', 'storage')
-  }
-}
-
-async function savingTo<T>(folder: string, action: () => Promise<T>): Promise<T> {
-  try {
-    return await action()
-  } catch (error) {
-    throw isDiskFull(error) ? new DiskFullError(folder) : error
-  }
-}
-
-/** Which of a session's owners (lock files) still run. */
-interface Owners {
-  /** sites whose writer runs */
-  sites: Set<string>
-  /** whether any process holds the session open (a holder or a site's writer) */
-  held: boolean
-  /** lock files whose owner is gone */
-  stale: string[]
-}
-
 const SESSION_LOCK = 'session.lock'
 const PATIENTS = 'patients.json'
-const HOLDER = /^held-[0-9a-f]+\.lock$/
-const siteLock = (site: string): string => `${site}.lock`
+
+/** Patients whose id or name contains `query` (case-insensitive; all without one), by id: for every repository. */
+export function patientsMatching(all: Patient[], query?: string): Patient[] {
+  const q = query?.toLowerCase()
+  const found = q === undefined ? all : all.filter((p) => `${p.id}\n${p.name ?? ''}`.toLowerCase().includes(q))
+  return found.sort((a, b) => a.id.localeCompare(b.id))
+}
 
 /**
  * Sessions on disk: <dir>/<id>/session.json and <dir>/<id>/<site>.wav (the site's sound, 16-bit PCM, appended as it
@@ -66,8 +45,7 @@ const siteLock = (site: string): string => `${site}.lock`
  * disk and never disturb a live recording); recover() makes it so on disk.
  */
 export class SessionStore implements SessionRepository {
-  /** held-*.lock of each session this store holds open */
-  private readonly holds = new Map<string, string>()
+  private readonly holds = new Holds((id) => this.folder(id))
 
   constructor(readonly dir: string) {}
 
@@ -90,7 +68,7 @@ export class SessionStore implements SessionRepository {
         withLock(join(folder, SESSION_LOCK), async () => {
           const info = await this.read(id)
           const owners = await ownersOf(folder)
-          if (!(await this.settle(info, owners, repairWav))) return false
+          if (!(await settle(info, owners, (site) => this.sitePath(id, site), repairWav))) return false
           await this.write(info)
           await Promise.all(owners.stale.map((path) => unlink(path).catch(() => undefined)))
           return true
@@ -108,26 +86,17 @@ export class SessionStore implements SessionRepository {
   }
 
   /** This process has the session open until letGo (or its end): no other process's recover interrupts it. */
-  async hold(id: string): Promise<void> {
-    if (this.holds.has(id)) return
-    const folder = this.folder(id)
-    const path = join(folder, `held-${randomBytes(6).toString('hex')}.lock`)
-    await savingTo(folder, async () => {
-      await mkdir(folder, { recursive: true })
-      await tryLock(path)
-    })
-    this.holds.set(id, path)
+  hold(id: string): Promise<void> {
+    return this.holds.hold(id)
   }
 
-  async letGo(id: string): Promise<void> {
-    const path = this.holds.get(id)
-    this.holds.delete(id)
-    if (path) await unlock(path)
+  letGo(id: string): Promise<void> {
+    return this.holds.letGo(id)
   }
 
   /** Every session this store holds open (shutdown). */
-  async letGoAll(): Promise<void> {
-    await Promise.all([...this.holds.keys()].map((id) => this.letGo(id)))
+  letGoAll(): Promise<void> {
+    return this.holds.letGoAll()
   }
 
   /**
@@ -136,18 +105,7 @@ export class SessionStore implements SessionRepository {
    */
   async claimSite(id: string, site: Site): Promise<() => Promise<void>> {
     await this.readText(id) // an unknown session is an InputError, not a missing folder
-    const folder = this.folder(id)
-    const path = join(folder, siteLock(site))
-    const owner = await savingTo(folder, () => tryLock(path))
-    if (owner) {
-      const where = owner.host === self().host ? '' : ` on ${owner.host}`
-      throw new InputError(
-        `session ${id} site ${site}`,
-        `is already being recorded by process ${owner.pid}${where}`,
-        'conflict',
-      )
-    }
-    return () => unlock(path)
+    return this.holds.claimSite(id, site)
   }
 
   /** A WAV writer for the site (the caller holds claimSite). */
@@ -161,6 +119,7 @@ export class SessionStore implements SessionRepository {
    */
   async update(id: string, change: (info: SessionInfo) => void): Promise<SessionInfo> {
     const folder = this.folder(id)
+    await this.readText(id) // an unknown session is not_found, not a lock in a missing folder
     return savingTo(folder, () =>
       withLock(join(folder, SESSION_LOCK), async () => {
         const info = await this.read(id)
@@ -211,10 +170,7 @@ export class SessionStore implements SessionRepository {
   }
 
   async patients(query?: string): Promise<Patient[]> {
-    const all = await this.readPatients()
-    const q = query?.toLowerCase()
-    const found = q === undefined ? all : all.filter((p) => `${p.id}\n${p.name ?? ''}`.toLowerCase().includes(q))
-    return found.sort((a, b) => a.id.localeCompare(b.id))
+    return patientsMatching(await this.readPatients(), query)
   }
 
   async patient(id: string): Promise<Patient | undefined> {
@@ -268,36 +224,8 @@ export class SessionStore implements SessionRepository {
       // owners are judged against the session as it was while they were read: a writer that finished meanwhile
       // (saved, then released its lock) must not read as gone
       if ((await this.readText(id)) !== text) continue
-      return { info, orphaned: await this.settle(info, owners, framesOnDisk) }
+      return { info, orphaned: await settle(info, owners, (site) => this.sitePath(id, site), framesOnDisk) }
     }
-  }
-
-  /**
-   * Marks what stale owners left: sites recording without a writer are interrupted, their duration every whole
-   * sample on disk (`frames` reads or repairs the WAV); the session too when nobody holds it. Returns whether
-   * anything changed.
-   */
-  private async settle(
-    info: SessionInfo,
-    owners: Owners,
-    frames: (wav: string) => Promise<{ frames: number; sampleRate: number }>,
-  ): Promise<boolean> {
-    let changed = false
-    for (const site of info.sites) {
-      if (site.status !== 'recording' || owners.sites.has(site.site)) continue
-      const wav = this.sitePath(info.id, site.site)
-      if (existsSync(wav)) {
-        const kept = await frames(wav)
-        site.duration_s = kept.frames / kept.sampleRate
-      }
-      site.status = 'interrupted'
-      changed = true
-    }
-    if (info.status === 'recording' && !owners.held) {
-      info.status = 'interrupted'
-      changed = true
-    }
-    return changed
   }
 
   private async read(id: string): Promise<SessionInfo> {
@@ -329,20 +257,4 @@ async function replaceFile(path: string, text: string): Promise<void> {
     await unlink(tmp).catch(() => undefined)
     throw error
   }
-}
-
-async function ownersOf(folder: string): Promise<Owners> {
-  const owners: Owners = { sites: new Set(), held: false, stale: [] }
-  const locks = (await readdir(folder)).filter((name) => HOLDER.test(name) || SITES.some((s) => name === siteLock(s)))
-  for (const name of locks) {
-    const path = join(folder, name)
-    const owner = await ownerOf(path)
-    if (!owner || !isAlive(owner)) {
-      owners.stale.push(path)
-      continue
-    }
-    owners.held = true
-    if (!HOLDER.test(name)) owners.sites.add(name.slice(0, -'.lock'.length))
-  }
-  return owners
 }
