@@ -1,7 +1,7 @@
 import { startBackEnd, type BackEnd } from '../core/backend/back-end'
 import { InputError } from '../core/errors'
 import type { SessionRepository } from '../core/sessions/repository'
-import { defaultSessionsDir, SessionStore } from '../core/sessions/store'
+import { openRepository } from '../core/sessions/open'
 import { loadOptions, logModel, type InferenceCliOptions } from './inference'
 
 export interface SessionCliOptions extends InferenceCliOptions {
@@ -9,9 +9,8 @@ export interface SessionCliOptions extends InferenceCliOptions {
   hop?: string
 }
 
-/** The store the CLI's commands open: --sessions, else the user's (PHONOSCOPE_HOME overrides). */
-export const cliRepository = (sessions?: string): SessionRepository =>
-  new SessionStore(sessions ?? defaultSessionsDir())
+/** The store the CLI's commands open: --sessions (a home folder: its database and audio), else the user's. */
+export const cliRepository = (home?: string): SessionRepository => openRepository(home)
 
 /** The back end of `serve` and `record`, from their options: the same one the app runs. */
 export async function startCliBackEnd(options: SessionCliOptions, fileRoots?: string[]): Promise<BackEnd> {

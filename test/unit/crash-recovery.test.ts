@@ -23,9 +23,13 @@ async function audioIn(wav: string): Promise<void> {
   while (!existsSync(wav) || statSync(wav).size <= 44) await sleep(20)
 }
 
-/** Every file of a folder tree with its size and modification time: what a read-only command must leave as is. */
+/**
+ * Every file of a folder tree with its size and modification time: what a read-only command must leave as is. The
+ * database's WAL index (-shm) is left out: it is the shared memory every reader maps, not data.
+ */
 const snapshot = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => !name.endsWith('-shm'))
     .sort()
     .map((name) => {
       const s = statSync(join(dir, name))
@@ -37,7 +41,8 @@ const sessionJson = (folder: string): SessionInfo =>
 
 describe('kill -9 during a recording', () => {
   it('keeps everything but at most the last second; the session lists as interrupted (read-only) and the next start repairs it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'phonoscope-crash-'))
+    const dir = mkdtempSync(join(tmpdir(), 'phonoscope-crash-')) // --out is the home: its database and sessions/
+    const sessions = join(dir, 'sessions')
     const model = tinyModel()
     const child = spawn(
       process.execPath,
@@ -47,7 +52,7 @@ describe('kill -9 during a recording', () => {
     // the replay runs at real time from its first sample: time since the WAV first held audio = audio captured
     let firstAudio: number | undefined
     while (firstAudio === undefined) {
-      const wav = siteWav(dir)
+      const wav = siteWav(sessions)
       if (wav && statSync(wav).size > 44) firstAudio = performance.now()
       else await sleep(20)
     }
@@ -55,7 +60,7 @@ describe('kill -9 during a recording', () => {
     child.kill('SIGKILL')
     const killedAfter = (performance.now() - firstAudio) / 1000
     await new Promise((resolve) => child.once('exit', resolve))
-    const wav = siteWav(dir)!
+    const wav = siteWav(sessions)!
 
     const before = snapshot(dir)
     const listed = phonoscope('sessions', 'list', '--sessions', dir, '--json')
@@ -71,13 +76,13 @@ describe('kill -9 during a recording', () => {
     const next = phonoscope('record', '--file', SAMPLE_RECORDING, '--speed', '0', '--out', dir, '--model', model)
     expect(next.status, next.stderr).toBe(0)
     expect(next.stderr).toContain(`session ${session!.id}: a recording whose process is gone is marked interrupted`)
-    const repaired = sessionJson(join(dir, session!.id))
+    const repaired = sessionJson(join(sessions, session!.id))
     expect(repaired.status).toBe('interrupted')
     expect(repaired.sites.find((s) => s.site === 'AV')).toMatchObject({
       status: site.status,
       duration_s: site.duration_s,
     })
-    expect(readdirSync(join(dir, session!.id)).sort()).toEqual(['AV.wav', 'session.json']) // its stale locks gone
+    expect(readdirSync(join(sessions, session!.id)).sort()).toEqual(['AV.wav', 'session.json']) // its stale locks gone
 
     const recorded = await samplesOf(wav)
     expect(recorded.length / 4000).toBeCloseTo(site.duration_s, 3)

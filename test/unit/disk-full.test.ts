@@ -37,8 +37,8 @@ describe.skipIf(!isRoot)('recording onto a full disk', () => {
     )
     expect(recorded.status, recorded.stderr).toBe(2)
     expect(hasStackTrace(recorded.stderr)).toBe(false)
-    const [id] = readdirSync(store)
-    const folder = join(store, id!)
+    const [id] = readdirSync(join(store, 'sessions')) // --out is the home: its database and sessions/
+    const folder = join(store, 'sessions', id!)
     const message =
       /phonoscope: (.+): the disk is full; site AV stopped, its first ([\d.]+) s are kept in AV\.wav/.exec(
         recorded.stderr,

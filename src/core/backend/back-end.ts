@@ -5,7 +5,7 @@ import { defaultModelPath } from '../model/card'
 import { InferenceClient, type HostLauncher } from '../model/client'
 import type { SessionRepository } from '../sessions/repository'
 import { SessionService, type ModelRuntime, type ServiceOptions } from '../sessions/service'
-import { defaultSessionsDir, SessionStore } from '../sessions/store'
+import { openRepository } from '../sessions/open'
 import { artefactProducers } from './artefacts'
 
 export interface BackEndOptions extends ServiceOptions {
@@ -59,7 +59,7 @@ export function composeBackEnd(
  * service, and the artefacts. Transports only carry what it returns.
  */
 export async function startBackEnd(options: BackEndOptions = {}): Promise<BackEnd> {
-  const repository = options.repository ?? new SessionStore(defaultSessionsDir())
+  const repository = options.repository ?? openRepository()
   for (const id of await repository.recover()) options.onRecovered?.(id)
   const client = new InferenceClient({ modelPath: defaultModelPath(), ...options.inference }, options.launcher)
   let model: ModelInfo
