@@ -28,7 +28,11 @@ stamp=node_modules/.package-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: npm ci" >&2
-  ELECTRON_SKIP_BINARY_DOWNLOAD=1 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+  # better-sqlite3 is compiled (node-gyp), not fetched from GitHub, against this Node's own headers where it has them
+  node_prefix=$(node -p 'require("path").resolve(process.execPath, "../..")')
+  [ -f "$node_prefix/include/node/node.h" ] && export npm_config_nodedir=${npm_config_nodedir:-$node_prefix}
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 ONNXRUNTIME_NODE_INSTALL=skip npm_config_build_from_source=true \
+    npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
 
