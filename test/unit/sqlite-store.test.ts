@@ -117,6 +117,24 @@ describe('the SQLite repository', () => {
     }
   })
 
+  it('imports an old PHONOSCOPE_HOME (<home>/sessions, in place) and an old --sessions folder (copied in)', async () => {
+    const home = fresh('old-home')
+    const inPlace = new SessionStore(join(home, 'sessions'))
+    const asOption = new SessionStore(home) // `--sessions <home>` once meant the session folders themselves
+    const [kept, copied] = [exam('20250101-100000-aaaa'), exam('20250102-100000-bbbb')]
+    await inPlace.create(kept)
+    await wavAt(inPlace.sitePath(kept.id, 'AV'), [0.25])
+    await asOption.create(copied)
+    await wavAt(asOption.sitePath(copied.id, 'AV'), [-0.25])
+    for (const store of [inPlace, asOption]) await store.letGoAll()
+
+    const store = openRepository(home)
+    expect(await store.list()).toEqual([kept, copied])
+    expect(store.sitePath(kept.id, 'AV')).toBe(inPlace.sitePath(kept.id, 'AV'))
+    expect(readFileSync(store.sitePath(copied.id, 'AV'))).toEqual(readFileSync(asOption.sitePath(copied.id, 'AV')))
+    store.close()
+  })
+
   it('a crash in the middle of a save leaves the previous state', async () => {
     const home = fresh('midsave')
     const store = new SqliteStore(home)

@@ -91,8 +91,9 @@ export class SqliteStore implements SessionRepository {
   readonly dbPath: string
   readonly sessionsDir: string
   readonly backupsDir: string
-  private connection?: Database.Database
-  private readOnly = false
+  /** this process's one writing connection (opened on the first write), and a read-only one until then */
+  private writing?: Promise<Database.Database>
+  private reading?: Database.Database
   private readonly holds = new Holds((id) => this.folder(id))
 
   /**
@@ -326,72 +327,85 @@ export class SqliteStore implements SessionRepository {
         if (existsSync(this.dbPath + suffix)) renameSync(this.dbPath + suffix, damaged + suffix)
       }
     }
-    const db = this.open(false)
-    const sessions = await this.importFolder(db, this.sessionsDir)
-    for (const source of this.legacy) this.markImported(db, source) // the rebuild stands for them too
+    let sessions = 0
+    this.writing = this.openWriter(async (db) => {
+      sessions = await this.importFolder(db, this.sessionsDir)
+      for (const source of this.legacy) this.markImported(db, source) // the rebuild stands for them too
+    })
+    await this.writer()
     return { damaged, sessions }
   }
 
   /** Closes the database (tests, rebuild); the next call opens it again. */
   close(): void {
-    this.connection?.close()
-    this.connection = undefined
+    const writing = this.writing
+    this.writing = undefined
+    void writing?.then((db) => db.close()).catch(() => undefined)
+    this.reading?.close()
+    this.reading = undefined
   }
 
-  /** The connection for reading: read-only when the database is ready, so a listing writes nothing. */
+  /**
+   * The connection for reading: the writer's once this process has one, else read-only (a listing writes nothing)
+   * when the database is at this schema with every legacy folder imported.
+   */
   private async reader(): Promise<Database.Database> {
-    if (this.connection) return this.connection
+    if (this.writing) return this.writing
+    if (this.reading) return this.reading
     if (existsSync(this.dbPath)) {
-      const db = this.open(true)
-      const imported = new Set(this.guard(() => db.prepare('SELECT source FROM imported').pluck().all() as string[]))
-      if (this.legacy.every((source) => imported.has(source))) return db
-      this.close()
+      const db = this.guard(() => new Database(this.dbPath, { readonly: true, fileMustExist: true, timeout: BUSY_MS }))
+      if (this.guard(() => versionOf(db)) === SCHEMA_VERSION && this.legacyImported(db)) return (this.reading = db)
+      db.close()
     }
     return this.writer()
   }
 
-  /** The connection for writing: the schema migrated and the legacy folders imported. */
-  private async writer(): Promise<Database.Database> {
-    if (this.connection && !this.readOnly) return this.connection
-    this.close()
-    const db = this.open(false)
-    const imported = new Set(db.prepare('SELECT source FROM imported').pluck().all() as string[])
-    for (const source of this.legacy.filter((s) => !imported.has(s))) {
-      await this.importFolder(db, source)
-      this.markImported(db, source)
-    }
-    return db
+  /** The connection for writing, opened once per process: the schema migrated, the legacy folders imported. */
+  private writer(): Promise<Database.Database> {
+    this.writing ??= this.openWriter(async (db) => {
+      for (const source of this.legacy.filter((s) => !this.legacyImported(db, s))) {
+        await this.importFolder(db, source)
+        this.markImported(db, source)
+      }
+    })
+    const writing = this.writing
+    return writing.catch((error: unknown) => {
+      if (this.writing === writing) this.writing = undefined // the next call tries again
+      throw error
+    })
   }
 
-  private open(readOnly: boolean): Database.Database {
-    return this.guard(() => {
-      let db: Database.Database
-      if (readOnly) {
-        db = new Database(this.dbPath, { readonly: true, fileMustExist: true, timeout: BUSY_MS })
-        if (versionOf(db) !== SCHEMA_VERSION) {
-          db.close()
-          return this.open(false) // an older schema: migrated first
-        }
-      } else {
-        for (const folder of [this.home, this.sessionsDir]) mkdirSync(folder, { recursive: true, mode: 0o700 })
-        // the file made first, by the user only: SQLite gives its -wal and -shm the same mode
-        closeSync(openSync(this.dbPath, 'a', 0o600))
-        db = new Database(this.dbPath, { timeout: BUSY_MS })
-        db.pragma('journal_mode = WAL')
-        // the WAL folded into the database after every commit and kept small: sessions are written a few times per
-        // site (live windows stay in memory until the site ends), and a full disk should leave its room to the audio
-        db.pragma('wal_autocheckpoint = 1')
-        db.pragma(`journal_size_limit = ${WAL_BYTES}`)
-        const from = migrate(db, (version) => {
-          if (version > 0) this.backup(db, `phonoscope-v${version}-${Date.now()}.db`)
-        })
-        if (from < SCHEMA_VERSION) db.pragma('wal_checkpoint(TRUNCATE)')
-      }
+  private async openWriter(fill: (db: Database.Database) => Promise<void>): Promise<Database.Database> {
+    const db = this.guard(() => {
+      for (const folder of [this.home, this.sessionsDir]) mkdirSync(folder, { recursive: true, mode: 0o700 })
+      // the file made first, by the user only: SQLite gives its -wal and -shm the same mode
+      closeSync(openSync(this.dbPath, 'a', 0o600))
+      const db = new Database(this.dbPath, { timeout: BUSY_MS })
+      db.pragma('journal_mode = WAL')
+      // the WAL folded into the database after every commit and kept small: sessions are written a few times per
+      // site (live windows stay in memory until the site ends), and a full disk should leave its room to the audio
+      db.pragma('wal_autocheckpoint = 1')
+      db.pragma(`journal_size_limit = ${WAL_BYTES}`)
       db.pragma('foreign_keys = ON')
-      this.connection = db
-      this.readOnly = readOnly
+      const from = migrate(db, (version) => {
+        if (version > 0) this.backup(db, `phonoscope-v${version}-${Date.now()}.db`)
+      })
+      if (from < SCHEMA_VERSION) db.pragma('wal_checkpoint(TRUNCATE)')
       return db
     })
+    try {
+      await fill(db)
+      return db
+    } catch (error) {
+      db.close()
+      throw error
+    }
+  }
+
+  /** Whether `source` (every legacy folder, without one) was imported already. */
+  private legacyImported(db: Database.Database, source?: string): boolean {
+    const imported = new Set(this.guard(() => db.prepare('SELECT source FROM imported').pluck().all() as string[]))
+    return source === undefined ? this.legacy.every((s) => imported.has(s)) : imported.has(source)
   }
 
   /** A consistent copy of the database in <home>/backups (VACUUM INTO), readable by the user only. */
