@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -201,6 +201,44 @@ describe('the SQLite repository', () => {
     expect(await damaged.list()).toEqual(exams)
     expect(await damaged.patients()).toEqual([{ id: 'MRN-2', name: 'Ada', sex: 'female' }])
     damaged.close()
+  })
+
+  it('damage inside a page reads as a damaged database too: its pages, or a JSON column', async () => {
+    for (const damage of ['pages', 'column'] as const) {
+      const home = fresh(`damaged-${damage}`)
+      const store = new SqliteStore(home)
+      await store.create(exam('20260101-100000-aaaa'))
+      await store.letGoAll()
+      store.close()
+      const path = join(home, 'phonoscope.db')
+      if (damage === 'pages') {
+        const bytes = readFileSync(path)
+        bytes.fill(0xff, 4096) // every page but the first (the schema)
+        writeFileSync(path, bytes)
+      } else {
+        const db = new Database(path)
+        db.prepare("UPDATE sites SET windows = '[{' WHERE site = 'AV'").run()
+        db.close()
+      }
+      await expect(new SqliteStore(home).list()).rejects.toMatchObject({
+        kind: 'storage',
+        message: expect.stringContaining(`${path}: the database is damaged`),
+      })
+    }
+  })
+
+  it('keeps the last seven daily backups', async () => {
+    const home = fresh('backups')
+    mkdirSync(join(home, 'backups'))
+    const old = Array.from({ length: 8 }, (_, i) => `phonoscope-2025-01-0${i + 1}.db`)
+    for (const name of old) writeFileSync(join(home, 'backups', name), '')
+    const store = new SqliteStore(home)
+    await store.create(exam('20260101-100000-aaaa'))
+    await store.recover()
+    const today = `phonoscope-${new Date().toISOString().slice(0, 10)}.db`
+    expect(readdirSync(join(home, 'backups')).sort()).toEqual([...old.slice(2), today])
+    await store.letGoAll()
+    store.close()
   })
 
   it('keeps every file readable by the user only', async () => {

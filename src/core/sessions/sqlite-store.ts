@@ -44,8 +44,17 @@ type Row = Record<string, unknown>
 function fromRow(row: Row, columns: readonly string[], json: readonly string[]): Row {
   const out: Row = {}
   for (const c of columns) if (row[c] !== null) out[c] = row[c]
-  for (const c of json) if (row[c] !== null) out[c] = JSON.parse(row[c] as string)
+  for (const c of json) if (row[c] !== null) out[c] = parseColumn(row[c] as string, c)
   return out
+}
+
+/** A JSON column; one that does not parse was damaged inside a page SQLite found sound: the database is damaged. */
+function parseColumn(text: string, column: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new Database.SqliteError(`column ${column} does not hold JSON`, 'SQLITE_CORRUPT')
+  }
 }
 
 function toRow(value: object, columns: readonly string[], json: readonly string[]): Row {
