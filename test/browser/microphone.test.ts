@@ -1,3 +1,4 @@
+import { SESSION_ID } from '../../src/core/api/app'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -39,8 +40,10 @@ describe.skipIf(!chromiumAvailable())("the browser's microphone as the stethosco
     await expect.poll(() => page.getAttribute('[data-testid=site-AV]', 'data-status')).toBe('done')
 
     // the session holds the microphone's sound at the AudioContext's rate, several seconds of it
-    const [session] = readdirSync(app.sessions)
-    const info = await audioInfo(join(app.sessions, session!, 'AV.wav'))
+    // app.sessions is the store's home: the audio lies in its sessions/ folder, beside the database
+    const audio = join(app.sessions, 'sessions')
+    const [session] = readdirSync(audio).filter((name) => SESSION_ID.test(name))
+    const info = await audioInfo(join(audio, session!, 'AV.wav'))
     expect(info.sampleRate).toBeGreaterThanOrEqual(44100)
     expect(info.frames! / info.sampleRate).toBeGreaterThan(4)
     expect(errors).toEqual([])
