@@ -23,6 +23,8 @@ export interface ReportInput {
   generated: string
   /** each site with a recording that can be drawn */
   recordings: Partial<Record<Site, SiteRecording>>
+  /** each site whose recording could not be read or drawn, and why (a report still prints the rest) */
+  unreadable: Partial<Record<Site, string>>
 }
 
 /** slices of the waveform's envelope: more than a printed line has dots across (A4 at 300 dpi is ~2000) */
@@ -44,18 +46,14 @@ function envelope(signal: Float32Array, slices: number): SiteRecording['waveform
   return { min, max }
 }
 
-/** One site's picture and waveform from its WAV, with the card's front end; undefined when too short to draw. */
+/** One site's picture and waveform from its WAV, with the card's front end (an InputError: nothing to draw). */
 async function siteRecording(
   path: string,
   record: SessionInfo['sites'][number],
   card: ModelCard,
-): Promise<SiteRecording | undefined> {
+): Promise<SiteRecording> {
   const { frontend } = card
-  const features = await recordingFeatures(path, frontend).catch((error: unknown) => {
-    if (isInputError(error)) return undefined // shorter than one FFT frame: nothing to draw
-    throw error
-  })
-  if (!features) return undefined
+  const features = await recordingFeatures(path, frontend)
   // where the model looked over the whole site: its windows' maps, each frame their mean (as the Review shows it)
   const placed = record.windows.map((w) => ({ ...w.attention, first_frame: w.first_frame, frames: w.frames }))
   const attention = coverageWeightedAttention(placed, features.frames)
@@ -64,6 +62,7 @@ async function siteRecording(
       frames: features.frames,
       n_mels: features.nMels,
       data: features.data,
+      band_hz: [frontend.fmin, frontend.fmax],
       hop_s: frontend.hop_length / frontend.sample_rate,
       centre_s: frontend.n_fft / 2 / frontend.sample_rate,
       duration_s: features.signal.length / frontend.sample_rate,
@@ -84,13 +83,18 @@ export async function examReportInput(
   const session = await repository.get(sessionId)
   const patient = session.patient ? await repository.patient(session.patient) : undefined
   const recordings: ReportInput['recordings'] = {}
+  const unreadable: ReportInput['unreadable'] = {}
   for (const record of session.sites) {
     const path = repository.sitePath(sessionId, record.site)
     if (record.duration_s <= 0 || !existsSync(path)) continue
-    const recording = await siteRecording(path, record, card)
-    if (recording) recordings[record.site] = recording
+    try {
+      recordings[record.site] = await siteRecording(path, record, card)
+    } catch (error) {
+      if (!isInputError(error)) throw error
+      unreadable[record.site] = error.problem // too short, or a damaged file: said, and the rest still reported
+    }
   }
-  return { session, patient, generated: now.toISOString(), recordings }
+  return { session, patient, generated: now.toISOString(), recordings, unreadable }
 }
 
 /** The PNG artefact's data: one site's picture (no waveform). */
@@ -104,5 +108,5 @@ export async function siteSpectrogram(
   const record = session.sites.find((s) => s.site === site)
   const path = repository.sitePath(sessionId, site)
   if (!record || record.duration_s <= 0 || !existsSync(path)) return undefined
-  return (await siteRecording(path, record, card))?.spectrogram
+  return (await siteRecording(path, record, card)).spectrogram
 }

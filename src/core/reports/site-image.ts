@@ -6,6 +6,8 @@ export interface SiteSpectrogram {
   frames: number
   n_mels: number
   data: Float32Array
+  /** the band the Mel bins split (the card's fmin, fmax), for a frequency axis beside the picture */
+  band_hz: [number, number]
   /** seconds between frames, and from a frame's start to its centre (half the FFT) */
   hop_s: number
   centre_s: number
@@ -34,6 +36,9 @@ function quantiles(data: Float32Array, [lo, hi]: readonly [number, number]): [nu
   return [at(lo), at(hi) > at(lo) ? at(hi) : at(lo) + 1]
 }
 
+/** The rows at the top of a `height`-pixel picture that its S1/S2 tick strip takes (the Mel bins share the rest). */
+export const tickStripPixels = (height: number): number => Math.max(4, Math.round(TICK_STRIP * height))
+
 /**
  * A site's spectrogram (grey, low frequencies at the bottom, time left to right over the recording) with the
  * model's attention over it (heat, as opaque as it is strong) and the S1/S2 onsets as ticks in a strip along its top:
@@ -46,7 +51,7 @@ export function sitePng(view: SiteSpectrogram, width: number, height: number): B
   const [lo, hi] = quantiles(data, CONTRAST)
   let peak = 0
   if (attention) for (const a of attention) if (a > peak) peak = a
-  const strip = Math.max(4, Math.round(TICK_STRIP * height))
+  const strip = tickStripPixels(height)
   const rgb = new Uint8Array(width * height * 3)
   const frameOf = new Int32Array(width)
   for (let x = 0; x < width; x++) {
