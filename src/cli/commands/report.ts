@@ -1,7 +1,9 @@
 import type { Command } from 'commander'
 import { writeFile } from 'node:fs/promises'
+import { artefactProducers } from '../../core/backend/artefacts'
 import { InputError } from '../../core/errors'
-import { startCliBackEnd, type SessionCliOptions } from '../back-end'
+import { defaultModelPath, loadModelCard } from '../../core/model/card'
+import { cliRepository } from '../back-end'
 import { runCommand } from '../run'
 
 const PAPERS = ['a4', 'letter'] as const
@@ -14,20 +16,16 @@ export function registerReport(program: Command): void {
     .requiredOption('--out <file>', 'the PDF to write')
     .option('--paper <size>', `${PAPERS.join(' or ')}`, 'a4')
     .option('--sessions <dir>', 'where sessions are stored (default ~/.phonoscope/sessions)')
-    .option('--model <path>', 'ONNX model (default: the shipped one)')
-    .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu', 'auto')
-    .action((id: string, options: SessionCliOptions & { out: string; paper: string }) =>
+    .option('--model <path>', 'the model whose front end draws the spectrograms (default: the shipped one)')
+    .action((id: string, options: { out: string; paper: string; sessions?: string; model?: string }) =>
       runCommand(async () => {
         const paper = PAPERS.find((p) => p === options.paper.toLowerCase())
-        if (!paper) throw new InputError('--paper', `must be ${PAPERS.join(' or ')}`)
-        const backEnd = await startCliBackEnd(options)
-        try {
-          const pdf = await backEnd.api.artefact({ kind: 'pdf', session: id, paper })
-          await writeFile(options.out, pdf.bytes, { mode: 0o600 }) // patient data: the user's only
-          process.stderr.write(`phonoscope: ${options.out}: report of examination ${id}\n`)
-        } finally {
-          await backEnd.close()
-        }
+        if (!paper) throw new InputError('--paper', `must be ${PAPERS.join(' or ')}, not "${options.paper}"`)
+        // the verdicts are the record's: a report needs the card's front end to draw, never the model to run
+        const card = loadModelCard(options.model ?? defaultModelPath())
+        const pdf = await artefactProducers(cliRepository(options.sessions), card).pdf({ session: id, paper })
+        await writeFile(options.out, pdf.bytes, { mode: 0o600 }) // patient data: the user's only
+        process.stderr.write(`phonoscope: ${options.out}: report of examination ${id}\n`)
       }),
     )
 }

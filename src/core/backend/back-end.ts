@@ -40,7 +40,7 @@ export function composeBackEnd(
   options: ServiceOptions = {},
 ): { api: BackEndApi; service: SessionService } {
   const service = new SessionService(repository, model, options)
-  const produce = artefactProducers(repository, model)
+  const produce = artefactProducers(repository, model.card)
   const api: BackEndApi = {
     call: (command, params) => service.call(command, params),
     on: (event, handler) => service.on(event, handler),

@@ -1,4 +1,6 @@
-import type { SiteRecord } from '../api/app'
+import type { Site, SiteRecord, WindowVerdict } from '../api/app'
+import { CLASSES } from '../api/classes'
+import { verdictOf } from '../analysis/aggregate'
 import { verdictSpans, type RecordingResult } from '../analysis/classify'
 
 const ms = (seconds: number): number => Math.round(seconds * 1000) / 1000
@@ -26,4 +28,32 @@ export function siteResult(result: RecordingResult): Partial<SiteRecord> {
     })
   }
   return record
+}
+
+/**
+ * An offline classify's windows as a site's record keeps them (as a live site's windows are): each with its
+ * probabilities, gate and attention for its own top class, so an imported site's review and report show where the
+ * model looked. `ms` is 0: an offline run is timed as a whole, not per window.
+ */
+export function offlineWindows(site: Site, result: RecordingResult, provider: string): WindowVerdict[] {
+  return result.windows.map((w) => {
+    const { time, freq, data } = w.attention
+    const c = CLASSES.indexOf(verdictOf(CLASSES.map((k) => w.probabilities[k])))
+    return {
+      site,
+      index: w.index,
+      start_s: w.start_s,
+      end_s: w.end_s,
+      provisional: !result.final,
+      probabilities: w.probabilities,
+      verdict: w.verdict,
+      quality: w.quality,
+      heart_rate_bpm: w.verdict === null ? null : (w.heart_rate?.bpm ?? null),
+      attention: { time, freq, data: Array.from(data.subarray(c * time * freq, (c + 1) * time * freq)) },
+      first_frame: w.start_frame,
+      frames: w.end_frame - w.start_frame,
+      provider,
+      ms: 0,
+    }
+  })
 }
