@@ -11,7 +11,7 @@ import { errorText, InputError, isInputError } from '../errors'
 import { updatePatientVerdict } from '../sessions/patient-verdict'
 import type { SessionRepository } from '../sessions/repository'
 import type { ModelRuntime } from '../sessions/service'
-import { siteResult } from '../sessions/site-result'
+import { offlineWindows, siteResult } from '../sessions/site-result'
 import { newSessionId } from '../sessions/store'
 import { BUNDLE_EXTENSION, readBundle } from './bundle'
 
@@ -261,7 +261,7 @@ async function classified(
     status: 'done',
     duration_s: features.durationS,
     sample_rate: features.sampleRate,
-    windows: [],
+    windows: offlineWindows(site, result, model.provider),
     ...siteResult(result),
     sha256,
     imported_from: from,
