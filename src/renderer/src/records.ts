@@ -85,8 +85,13 @@ export function liveHeartSounds(windows: readonly WindowVerdict[]): HeartSounds 
   return { s1, s2 }
 }
 
-/** The onsets inside startS..startS + spanS, each with where it falls across the plot (0..1). */
+/**
+ * The onsets inside startS..startS + spanS, each with where it falls across the plot (0..1): the time axis's own
+ * mapping, which every plot of the site's time (waveform, spectrograms) shares. No span yet (a live spectrogram before
+ * its front end is known): none.
+ */
 export function ticksIn(sounds: HeartSounds, startS: number, spanS: number): { kind: 'S1' | 'S2'; at: number }[] {
+  if (!(spanS > 0)) return []
   const within = (kind: 'S1' | 'S2', onsets: number[]) =>
     onsets.filter((t) => t >= startS && t <= startS + spanS).map((t) => ({ kind, at: (t - startS) / spanS }))
   return [...within('S1', sounds.s1), ...within('S2', sounds.s2)].sort((a, b) => a.at - b.at)
