@@ -217,7 +217,7 @@ describe('the SQLite repository', () => {
         writeFileSync(path, bytes)
       } else {
         const db = new Database(path)
-        db.prepare("UPDATE sites SET windows = '[{' WHERE site = 'AV'").run()
+        db.prepare("UPDATE sites SET heart_sounds = '[{' WHERE site = 'AV'").run()
         db.close()
       }
       await expect(new SqliteStore(home).list()).rejects.toMatchObject({

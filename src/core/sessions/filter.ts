@@ -17,3 +17,9 @@ export function sessionMatches(info: SessionInfo, filter: SessionFilter, patient
   if (filter.verdict !== undefined && (info.verdict ?? 'withheld') !== filter.verdict) return false
   return true
 }
+
+/** A session as a listing has it: each site's windows left out (SessionRepository.list). */
+export const withoutWindows = (info: SessionInfo): SessionInfo => ({
+  ...info,
+  sites: info.sites.map((site) => ({ ...site, windows: [] })),
+})

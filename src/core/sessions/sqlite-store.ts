@@ -7,7 +7,7 @@ import { SESSION_ID, type Finding, type Patient, type SessionFilter, type Sessio
 import { framesOnDisk, repairWav } from '../audio/wav-repair'
 import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
-import { sessionMatches } from './filter'
+import { sessionMatches, withoutWindows } from './filter'
 import { migrate, SCHEMA_VERSION, versionOf } from './migrations'
 import { DiskFullError, Holds, isDiskFull, ownersOf, savingTo, settle } from './ownership'
 import type { SessionRepository } from './repository'
@@ -37,6 +37,10 @@ const SITE_JSON_COLUMNS = [
   'murmur_timing',
 ] as const
 const PATIENT_COLUMNS = ['name', 'birth_year', 'age_group', 'sex'] as const
+/** a listing's site columns: every one but the windows (read as an empty list: see SessionRepository.list) */
+const SUMMARY_SITE_SELECT = ['exam', 'position', 'site', ...SITE_COLUMNS, ...SITE_JSON_COLUMNS]
+  .map((c) => (c === 'windows' ? `'[]' AS windows` : c))
+  .join(', ')
 
 type Row = Record<string, unknown>
 
@@ -230,7 +234,7 @@ export class SqliteStore implements SessionRepository {
     const settled = await Promise.all(
       sessions.map((s) =>
         s.status === 'recording' || s.sites.some((site) => site.status === 'recording')
-          ? this.get(s.id).catch(() => undefined) // removed meanwhile
+          ? this.get(s.id).then(withoutWindows, () => undefined) // undefined: removed meanwhile
           : s,
       ),
     )
@@ -446,7 +450,7 @@ export class SqliteStore implements SessionRepository {
     const json = new SessionStore(source)
     const inPlace = source === this.sessionsDir
     let count = 0
-    for (const info of await json.list()) {
+    for (const info of await json.whole()) {
       if (this.revisionOf(db, info.id) !== undefined) continue
       const folder = this.folder(info.id)
       if (!inPlace && !existsSync(folder)) {
@@ -532,13 +536,20 @@ export class SqliteStore implements SessionRepository {
     const args = patient === undefined ? [] : [patient]
     const rows = db.prepare(`SELECT * FROM examinations ${where} ORDER BY id`).all(...args) as Row[]
     const exams = patient === undefined ? '' : 'WHERE exam IN (SELECT id FROM examinations WHERE patient = ?)'
-    return this.assemble(db, rows, exams, args)
+    return this.assemble(db, rows, exams, args, SUMMARY_SITE_SELECT)
   }
 
-  /** Examination rows with their sites and findings (those `where` selects). */
-  private assemble(db: Database.Database, rows: Row[], where: string, args: unknown[]): SessionInfo[] {
+  /** Examination rows with their sites (`siteColumns` of them) and findings (those `where` selects). */
+  private assemble(
+    db: Database.Database,
+    rows: Row[],
+    where: string,
+    args: unknown[],
+    siteColumns = '*',
+  ): SessionInfo[] {
     const sites = new Map<string, Row[]>()
-    for (const row of db.prepare(`SELECT * FROM sites ${where} ORDER BY exam, position`).all(...args) as Row[]) {
+    const siteRows = db.prepare(`SELECT ${siteColumns} FROM sites ${where} ORDER BY exam, position`).all(...args)
+    for (const row of siteRows as Row[]) {
       sites.set(row.exam as string, [...(sites.get(row.exam as string) ?? []), row])
     }
     const findings = new Map<string, Finding>()

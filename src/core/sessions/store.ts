@@ -8,7 +8,7 @@ import { framesOnDisk, repairWav } from '../audio/wav-repair'
 import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
 import { withLock } from './owner-lock'
-import { sessionMatches } from './filter'
+import { sessionMatches, withoutWindows } from './filter'
 import { Holds, ownersOf, savingTo, settle } from './ownership'
 import type { SessionRepository } from './repository'
 
@@ -131,11 +131,14 @@ export class SessionStore implements SessionRepository {
   }
 
   async list(filter: SessionFilter = {}): Promise<SessionInfo[]> {
-    const sessions = await Promise.all((await this.ids()).map((id) => this.get(id).catch(() => undefined)))
     const patients = new Map((await this.patients()).map((p) => [p.id, p]))
-    return sessions.filter(
-      (s): s is SessionInfo => s !== undefined && sessionMatches(s, filter, patients.get(s.patient)),
-    )
+    return (await this.whole()).filter((s) => sessionMatches(s, filter, patients.get(s.patient))).map(withoutWindows)
+  }
+
+  /** Every session that reads, whole (its windows too): what a migration into a database copies. */
+  async whole(): Promise<SessionInfo[]> {
+    const sessions = await Promise.all((await this.ids()).map((id) => this.get(id).catch(() => undefined)))
+    return sessions.filter((s): s is SessionInfo => s !== undefined)
   }
 
   async remove(id: string): Promise<void> {
