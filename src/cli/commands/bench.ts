@@ -10,6 +10,7 @@ import { registerDecodeBench } from './bench-decode'
 import { registerBenchInference } from './bench-inference'
 import { positiveInt } from '../options'
 import { registerLiveBench } from './bench-live'
+import { registerRecordsBench } from './bench-records'
 
 interface Throughput {
   files: number
@@ -32,7 +33,7 @@ const blasEnvironment = ({ libraries, overrides }: Throughput['blas']): string =
   ].join(', ')
 
 /** The first `count` recordings of the CirCor manifest, a fixed and reproducible selection. */
-function corpusFiles(count: number): string[] {
+export function corpusFiles(count: number): string[] {
   const dir = circorDir()
   let manifest: string
   try {
@@ -58,6 +59,7 @@ export function registerBench(program: Command): void {
   registerBenchInference(bench)
   registerLiveBench(bench)
   registerDecodeBench(bench)
+  registerRecordsBench(bench)
   bench
     .command('frontend')
     .description('decode + resample + log-Mel throughput: TypeScript vs librosa on the same recordings, one core each')
