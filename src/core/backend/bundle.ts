@@ -101,12 +101,11 @@ function deidentified({ session, patient, audio }: Bundle): Bundle {
     id: newSessionId(created),
     created: created.toISOString(),
     patient: session.patient === '' ? '' : pseudonym,
-    source: { kind: session.source.kind } as SourceSpec,
+    source: anonymousSource(session.source),
     notes: '',
     finding: withoutNote(session.finding),
     sites: session.sites.map(({ imported_from: _, ...site }) => ({ ...site, finding: withoutNote(site.finding) })),
   }
-  if (session.source.kind === 'browser') info.source = session.source
   delete info.device
   if (!info.finding) delete info.finding
   for (const site of info.sites) if (!site.finding) delete site.finding
@@ -116,6 +115,13 @@ function deidentified({ session, patient, audio }: Bundle): Bundle {
     ...(patient.sex && { sex: patient.sex }),
   }
   return { session: info, ...(kept && { patient: kept }), audio }
+}
+
+/** The kind of source without its device name or file path (a device's name is required: a neutral one). */
+function anonymousSource(source: SourceSpec): SourceSpec {
+  if (source.kind === 'device') return { kind: 'device', device: 'stethoscope' }
+  if (source.kind === 'file') return { kind: 'file', ...(source.speed !== undefined && { speed: source.speed }) }
+  return source
 }
 
 export function writeBundle({ session, patient, audio }: Bundle): Uint8Array {
