@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { exportBundle } from '../../core/backend/bundle'
 import { cliRepository } from '../back-end'
 import { runCommand } from '../run'
+import { STORE_OPTION } from './sessions'
 
 export function registerExport(program: Command): void {
   program
@@ -11,7 +12,7 @@ export function registerExport(program: Command): void {
     .argument('<id>', 'session id')
     .requiredOption('--out <file>', 'the bundle to write, e.g. exam.phono')
     .option('--deidentify', 'no name or birth year, a pseudonymous patient id, shifted date, no free text')
-    .option('--sessions <dir>', 'where sessions are stored (default ~/.phonoscope/sessions)')
+    .option(...STORE_OPTION)
     .action((id: string, options: { out: string; deidentify?: boolean; sessions?: string }) =>
       runCommand(async () => {
         const bundle = await exportBundle(cliRepository(options.sessions), id, { deidentify: options.deidentify })

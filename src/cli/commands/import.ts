@@ -7,6 +7,7 @@ import { cliRepository } from '../back-end'
 import { startInference, type InferenceCliOptions } from '../inference'
 import { EXIT, runCommand } from '../run'
 import { progress } from './evaluate'
+import { STORE_OPTION } from './sessions'
 
 interface ImportOptions extends InferenceCliOptions {
   patient?: string
@@ -23,7 +24,7 @@ export function registerImport(program: Command): void {
     .option('--patient <id>', 'file everything under this patient id')
     .option('--site <site>', `the site of a file whose name does not say: ${SITES.join(', ')}`, 'Phc')
     .option('--json', 'print {patients, exams, recordings, skipped, failed, seconds, sessions}')
-    .option('--sessions <dir>', 'where sessions are stored (default ~/.phonoscope/sessions)')
+    .option(...STORE_OPTION)
     .option('--model <path>', 'ONNX model (default: the shipped one)')
     .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu', 'auto')
     .option('--threads <n>', 'onnxruntime intra-op threads')

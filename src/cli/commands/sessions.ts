@@ -4,6 +4,8 @@ import { validateCall, type SessionInfo } from '../../core/api/app'
 import { CLASS_LABELS, type Probabilities } from '../../core/api/classes'
 import { withheldText } from '../../core/analysis/quality'
 import { InputError } from '../../core/errors'
+import { defaultHome } from '../../core/sessions/home'
+import { openRepository } from '../../core/sessions/open'
 import type { SessionRepository } from '../../core/sessions/repository'
 import { cliRepository } from '../back-end'
 import { runCommand } from '../run'
@@ -33,7 +35,11 @@ export function examJson(info: SessionInfo) {
   }
 }
 
-const STORE_OPTION = ['--sessions <dir>', 'where sessions are stored (default ~/.phonoscope/sessions)'] as const
+/** The option of every command that opens the store: its home folder, defaulting as openRepository does. */
+export const STORE_OPTION = [
+  '--sessions <dir>',
+  `the store's home folder, its database and audio (default: $PHONOSCOPE_HOME, else ${defaultHome({ ...process.env, PHONOSCOPE_HOME: '' })})`,
+] as const
 
 /** The examinations in the store, read without the model: list, show, delete. */
 export function registerSessions(program: Command): void {
@@ -105,6 +111,26 @@ export function registerSessions(program: Command): void {
         }
         await deleteExam(repository, info)
         console.log(`deleted ${id}`)
+      }),
+    )
+  sessions
+    .command('rebuild')
+    .description(
+      "rebuild a damaged database from the audio and each examination's session.json, keeping the damaged file (close the app first)",
+    )
+    .option('--json', 'print {sessions, damaged}: how many examinations came back, where the old database went')
+    .option(...STORE_OPTION)
+    .action((options: StoreOptions) =>
+      runCommand(async () => {
+        const store = openRepository(options.sessions)
+        try {
+          const { sessions: count, damaged } = await store.rebuild()
+          if (options.json) return void console.log(JSON.stringify({ sessions: count, damaged: damaged ?? null }))
+          console.log(`rebuilt ${store.dbPath}: ${count} examination(s)`)
+          if (damaged) console.log(`the old database is kept as ${damaged}`)
+        } finally {
+          store.close()
+        }
       }),
     )
 }
