@@ -1,36 +1,8 @@
-import type { AgeGroup, Finding, Patient, SessionFilter, Sex, WindowVerdict } from '@core/api/app'
+import type { Patient, SessionFilter, WindowVerdict } from '@core/api/app'
 import type { ClassName } from '@core/api/classes'
 
-/** Patient records and the clinician's findings as the UI words them; the values themselves are the contract's. */
-
-export const AGE_LABELS: Record<AgeGroup, string> = {
-  neonate: 'Neonate (under 28 days)',
-  infant: 'Infant (28 days to 1 year)',
-  child: 'Child (1 to 11 years)',
-  adolescent: 'Adolescent (12 to 18 years)',
-  young_adult: 'Young adult (19 to 21 years)',
-  adult: 'Adult',
-}
-
-export const SEX_LABELS: Record<Sex, string> = { female: 'Female', male: 'Male', other: 'Other', unknown: 'Unknown' }
-
-export const MURMUR_LABELS: Record<Finding['murmur'], string> = { yes: 'Heard', no: 'Not heard', unsure: 'Unsure' }
-
-/** Levine's grades, as clinicians write them */
-export const GRADES = ['I', 'II', 'III', 'IV', 'V', 'VI'] as const
-
-/** The model is paediatric: what to tell whoever examines an older patient. */
-export function ageWarning(age: AgeGroup | undefined): string | undefined {
-  return age === 'adult' || age === 'young_adult'
-    ? "The model was trained on children's recordings; its grade is less reliable for adults."
-    : undefined
-}
-
-/** "Murmur heard, grade II/VI" */
-export function findingText(finding: Finding): string {
-  const grade = finding.grade ? `, grade ${GRADES[finding.grade - 1]}/VI` : ''
-  return `Murmur ${MURMUR_LABELS[finding.murmur].toLowerCase()}${grade}`
-}
+/** Patient records as the UI edits and filters them (their wording: @core/api/wording, shared with the report). */
+export { AGE_LABELS, SEX_LABELS, MURMUR_LABELS, GRADES, ageWarning, findingText } from '@core/api/wording'
 
 /** A patient with its empty fields left out (the contract's optional fields are absent, never empty). */
 export function cleanPatient(patient: Patient): Patient {
