@@ -52,7 +52,7 @@ async function importCommand(paths: string[], options: ImportOptions): Promise<v
       },
       onProgress: (done, total) => (show ??= total > 1 ? progress(total, 'import') : () => undefined)(done),
     })
-    for (const { path, error } of summary.failed) process.stderr.write(`phonoscope: skipped ${path}: ${error}\n`)
+    for (const { path, error } of summary.failed) process.stderr.write(`phonoscope: not imported: ${path}: ${error}\n`)
     if (options.json) console.log(JSON.stringify(summary))
     else {
       const skipped = summary.skipped ? `, ${summary.skipped} already in the store (skipped)` : ''
