@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { SessionInfo } from '../../src/core/api/app'
 import { readBundle, writeBundle } from '../../src/core/backend/bundle'
 import { openRepository } from '../../src/core/sessions/open'
-import { phonoscope, type CliResult } from '../helpers/cli'
+import { hasStackTrace, phonoscope, type CliResult } from '../helpers/cli'
 import { corpus } from '../helpers/paths'
 import { shippedModelAvailable } from './model-fixture'
 
@@ -129,6 +129,21 @@ describe.runIf(available && shippedModelAvailable())('export and import of a bun
     )
     expect(copy.sites.every((s) => s.imported_from === undefined)).toBe(true)
     expect(copy.verdict).toBe(original.verdict)
+  })
+
+  it('export refuses an --out that import would not take for a bundle, or cannot write, with exit 2', () => {
+    const cases: [string, RegExp][] = [
+      [join(home, 'exam.tar'), /--out: must end in \.phono/],
+      [join(home, 'no', 'such', 'folder.phono'), /folder\.phono: cannot write: ENOENT/],
+      [join(home, 'sessions.phono'), /sessions\.phono: cannot write: EISDIR/],
+    ]
+    mkdirSync(join(home, 'sessions.phono'))
+    for (const [out, message] of cases) {
+      const run = phonoscope('export', original.id, '--out', out, '--sessions', home)
+      expect(run.status, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(message)
+      expect(hasStackTrace(run.stderr)).toBe(false)
+    }
   })
 
   describe('a hostile or broken bundle is refused, naming the file and the problem, and nothing is written', () => {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { writeFile } from 'node:fs/promises'
-import { exportBundle } from '../../core/backend/bundle'
+import { extname } from 'node:path'
+import { BUNDLE_EXTENSION, exportBundle } from '../../core/backend/bundle'
+import { InputError } from '../../core/errors'
 import { cliRepository } from '../back-end'
 import { runCommand } from '../run'
 import { STORE_OPTION } from './sessions'
@@ -10,13 +12,20 @@ export function registerExport(program: Command): void {
     .command('export')
     .description('write an examination as one bundle file (audio + record + patient) that `import` reads back')
     .argument('<id>', 'session id')
-    .requiredOption('--out <file>', 'the bundle to write, e.g. exam.phono')
+    .requiredOption('--out <file>', `the bundle to write, e.g. exam${BUNDLE_EXTENSION}`)
     .option('--deidentify', 'no name or birth year, a pseudonymous patient id, shifted date, no free text')
     .option(...STORE_OPTION)
     .action((id: string, options: { out: string; deidentify?: boolean; sessions?: string }) =>
       runCommand(async () => {
+        // import knows a bundle by its extension
+        if (extname(options.out).toLowerCase() !== BUNDLE_EXTENSION) {
+          throw new InputError('--out', `must end in ${BUNDLE_EXTENSION}, not "${options.out}"`)
+        }
         const bundle = await exportBundle(cliRepository(options.sessions), id, { deidentify: options.deidentify })
-        await writeFile(options.out, bundle.bytes, { mode: 0o600 }) // patient data: the user's only
+        // patient data: the user's only
+        await writeFile(options.out, bundle.bytes, { mode: 0o600 }).catch((error: unknown) => {
+          throw new InputError(options.out, `cannot write: ${(error as NodeJS.ErrnoException).code ?? error}`)
+        })
         process.stderr.write(`phonoscope: ${options.out}: examination ${id} (${bundle.bytes.length} bytes)\n`)
       }),
     )
