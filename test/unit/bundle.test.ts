@@ -222,6 +222,21 @@ describe.runIf(available && shippedModelAvailable())('export and import of a bun
     })
   })
 
+  it('a bundle whose record names no sha256 is still imported once: the second time it is skipped', () => {
+    const unnamed = join(fresh('unnamed'), 'unnamed.phono')
+    const session = { ...original, sites: original.sites.map(({ sha256: _, ...site }) => site) }
+    const store = openRepository(home)
+    const audio = Object.fromEntries(
+      original.sites.map((s) => [s.site, readFileSync(store.sitePath(original.id, s.site))]),
+    )
+    writeFileSync(unnamed, writeBundle({ session, audio }))
+    const other = fresh('unnamed-home')
+    expect(succeeded(phonoscope('import', unnamed, '--sessions', other, '--json'))).toMatchObject({ recordings: 2 })
+    const again = phonoscope('import', unnamed, '--sessions', other, '--json')
+    expect(again.status).toBe(2)
+    expect(JSON.parse(again.stdout)).toMatchObject({ exams: 0, skipped: 2 })
+  })
+
   it('a bundle written and read in process keeps the record whole (writeBundle, readBundle)', async () => {
     const store = openRepository(home)
     const audio = Object.fromEntries(

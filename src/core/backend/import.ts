@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, extname, join } from 'node:path'
@@ -13,7 +12,7 @@ import type { SessionRepository } from '../sessions/repository'
 import type { ModelRuntime } from '../sessions/service'
 import { offlineWindows, siteResult } from '../sessions/site-result'
 import { newSessionId } from '../sessions/store'
-import { BUNDLE_EXTENSION, readBundle } from './bundle'
+import { BUNDLE_EXTENSION, readBundle, sha256Of } from './bundle'
 
 export interface ImportOptions {
   repository: SessionRepository
@@ -241,9 +240,7 @@ async function storeLosslessly(source: string, wav: string): Promise<string> {
     await writer.close()
   }
   if (writer.framesWritten === 0) throw new InputError(source, 'no samples')
-  return createHash('sha256')
-    .update(await readFile(wav))
-    .digest('hex')
+  return sha256Of(await readFile(wav))
 }
 
 /** A site's record from an offline classify of its stored WAV, as a recorded site gets it (siteResult). */
@@ -327,6 +324,8 @@ async function importBundle(
   const { session, patient, audio } = await readBundle(path)
   const recordings = Object.keys(audio).length
   if (recordings === 0) throw new InputError(path, 'the bundle holds no recording')
+  // a record that does not name its recording's sha256 gets it: what the next import deduplicates by
+  for (const site of session.sites) if (audio[site.site]) site.sha256 ??= sha256Of(audio[site.site]!)
   if (session.sites.some((s) => s.sha256 !== undefined && known.has(s.sha256))) return { recordings }
   const files: Partial<Record<Site, string>> = {}
   for (const [site, bytes] of Object.entries(audio) as [Site, Uint8Array][]) {
