@@ -6,7 +6,7 @@ import type { HostMessage, HostRequest } from '../core/api/inference'
 import { startBackEnd, type BackEnd } from '../core/backend/back-end'
 import { errorText, toWire } from '../core/errors'
 import type { HostLauncher } from '../core/model/client'
-import { IPC_ARTEFACT, IPC_CALL, IPC_EVENT, IPC_PICK_AUDIO, type IpcReply } from '../preload/bridge'
+import { IPC_ARTEFACT, IPC_CALL, IPC_EVENT, IPC_IMPORT, IPC_PICK_AUDIO, type IpcReply } from '../preload/bridge'
 import { isAppUrl, mayGrantPermission, type RendererLocation } from './guards'
 
 // Set by `electron-vite dev`; absent in a built app, which loads the bundled renderer from disk.
@@ -110,6 +110,8 @@ function serveIpc(backEnd: Promise<BackEnd>): void {
   )
   // checked against the contract by api.artefact (validateArtefact)
   ipcMain.handle(IPC_ARTEFACT, (_event, request: unknown) => answer(({ api }) => api.artefact(request as never)))
+  // checked by api.importFiles (validateImport): names, kinds, sizes; the bytes arrive as a Uint8Array (structured clone)
+  ipcMain.handle(IPC_IMPORT, (_event, files: unknown) => answer(({ api }) => api.importFiles(files as never)))
 }
 
 if (!app.requestSingleInstanceLock()) {

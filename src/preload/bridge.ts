@@ -1,12 +1,23 @@
 // The surface the preload script exposes to the renderer as `window.phonoscope`. Types only: the renderer
 // imports this file for its `Window` declaration, never the preload code itself.
-import type { Artefact, ArtefactRequest, CommandName, EventName, Events, Params, Result } from '../core/api/app'
+import type {
+  Artefact,
+  ArtefactRequest,
+  CommandName,
+  EventName,
+  Events,
+  ImportFile,
+  ImportSummary,
+  Params,
+  Result,
+} from '../core/api/app'
 import type { WireError } from '../core/errors'
 
 /** IPC channels between the preload script and the main process (src/main/index.ts). */
 export const IPC_CALL = 'phonoscope:call'
 export const IPC_EVENT = 'phonoscope:event'
 export const IPC_ARTEFACT = 'phonoscope:artefact'
+export const IPC_IMPORT = 'phonoscope:import'
 export const IPC_PICK_AUDIO = 'phonoscope:pick-audio'
 
 /** What the main process answers: errors travel as data (their kind and message intact; the preload rebuilds them). */
@@ -25,6 +36,8 @@ export interface PhonoscopeBridge {
   on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void
   /** a binary artefact of an examination (what `phonoscope serve` gives at /api/artefact) */
   artefact(request: ArtefactRequest): Promise<Artefact>
+  /** recordings and bundles the user dropped or picked, imported (what `phonoscope serve` takes at /api/import) */
+  importFiles(files: ImportFile[]): Promise<ImportSummary>
   /**
    * The user picks a recording (WAV or FLAC) in the system's dialog; its path may then be a file source (no other
    * path outside the app may). Undefined when the dialog was cancelled.

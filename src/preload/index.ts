@@ -1,7 +1,15 @@
 import { contextBridge, ipcRenderer } from 'electron'
 import type { EventName, Events } from '../core/api/app'
 import { fromWire } from '../core/errors'
-import { IPC_ARTEFACT, IPC_CALL, IPC_EVENT, IPC_PICK_AUDIO, type IpcReply, type PhonoscopeBridge } from './bridge'
+import {
+  IPC_ARTEFACT,
+  IPC_CALL,
+  IPC_EVENT,
+  IPC_IMPORT,
+  IPC_PICK_AUDIO,
+  type IpcReply,
+  type PhonoscopeBridge,
+} from './bridge'
 
 // Injected at build time from package.json (electron.vite.config.ts): `app` is not reachable from a sandboxed preload.
 declare const __APP_VERSION__: string
@@ -34,6 +42,7 @@ const bridge: PhonoscopeBridge = {
     return () => void set.delete(wrapped)
   },
   artefact: async (request) => (await invoke(IPC_ARTEFACT, request)) as never,
+  importFiles: async (files) => (await invoke(IPC_IMPORT, files)) as never,
   pickAudioFile: async () => (await invoke(IPC_PICK_AUDIO)) as string | undefined,
 }
 

@@ -3,16 +3,23 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import { extname, join, normalize, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { EVENT_NAMES, type ArtefactRequest, type CommandName } from '../core/api/app'
+import {
+  EVENT_NAMES,
+  validateImportManifest,
+  type ArtefactRequest,
+  type CommandName,
+  type ImportFile,
+} from '../core/api/app'
 import {
   ARTEFACT_PATH,
   AUDIO_FRAME_ID_BYTES,
+  IMPORT_PATH,
   MAX_MESSAGE_BYTES,
   WS_PATH,
   type ClientMessage,
   type ServerMessage,
 } from '../core/api/wire'
-import type { BackEndApi } from '../core/backend/back-end'
+import { IMPORT_LIMITS, type BackEndApi } from '../core/backend/back-end'
 import { InputError, kindOf, toWire, type ErrorKind } from '../core/errors'
 import { allowedHosts, hostPart, pagePolicy, securityHeaders, withSecret } from './security'
 
@@ -39,6 +46,13 @@ const HTTP_STATUS: Record<ErrorKind, number> = {
 
 type Refusal = [status: number, reason: string]
 
+/** An upload's body longer than the files its query names: refused (413) as soon as it is known, never read on. */
+class BodyTooLarge extends InputError {
+  constructor() {
+    super('import', 'the body is larger than the files it names')
+  }
+}
+
 export interface ServeOptions {
   api: BackEndApi
   host: string
@@ -55,7 +69,7 @@ export interface RunningServer {
 }
 
 /**
- * `phonoscope serve`: the built renderer plus the API contract over WebSocket (and GET for recorded audio), for a
+ * `phonoscope serve`: the built renderer plus the API contract over WebSocket (GET for artefacts, POST for uploads), for a
  * browser instead of Electron. Every request must name this server in its Host header (no DNS rebinding) and carry no
  * foreign Origin; a WebSocket must come from the page's own origin. The API (socket, audio) requires the run's secret,
  * which only the served page carries, so no other page can drive it, on loopback too. Beyond loopback the page itself
@@ -81,12 +95,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
     const url = new URL(req.url ?? '/', 'http://localhost')
     const artefact = url.pathname === ARTEFACT_PATH
-    const refusal = refuse(req, url, { api: artefact, socket: false })
+    const upload = url.pathname === IMPORT_PATH
+    // a refused upload's body is left unread: that connection cannot carry another request
+    if (upload) res.setHeader('Connection', 'close')
+    const refusal = refuse(req, url, { api: artefact || upload, socket: false, upload })
     if (refusal) return fail(res, ...refusal)
     if (pageNeedsSecret && url.searchParams.get('token') === secret) {
       res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${secret}; HttpOnly; SameSite=Strict; Path=/`)
     }
     if (artefact) return sendArtefact(res, url.searchParams)
+    if (upload) return receiveUpload(req, res, url.searchParams)
     return sendStatic(res, url.pathname)
   }
 
@@ -97,7 +115,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   function refuse(
     req: IncomingMessage,
     url: URL,
-    { api, socket }: { api: boolean; socket: boolean },
+    { api, socket, upload = false }: { api: boolean; socket: boolean; upload?: boolean },
   ): Refusal | undefined {
     const host = (req.headers.host ?? '').toLowerCase()
     if (!hosts.has(host)) return [403, 'this server answers only to its own address (Host header)']
@@ -106,7 +124,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     if (origin === undefined ? socket : origin !== `http://${host}`) {
       return [403, 'only the Phonoscope page itself may use this server (Origin header)']
     }
-    if (req.method !== 'GET') return [405, 'only GET here; commands go over the WebSocket']
+    if (upload ? req.method !== 'POST' : req.method !== 'GET') {
+      return [405, upload ? 'only POST here' : 'only GET here; commands go over the WebSocket']
+    }
     if ((api || pageNeedsSecret) && !presentsSecret(req, url, { cookie: !api })) {
       return [401, 'a valid token is required']
     }
@@ -136,6 +156,39 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       'Content-Disposition': `attachment; filename="${artefact.filename}"`,
     })
     res.end(artefact.bytes)
+  }
+
+  /**
+   * The one route for uploads: the query names each file and its size (wire.ts importQuery), checked against the
+   * limits before a byte of the body is read; the body, read into exactly those sizes, is refused the moment it is
+   * longer.
+   */
+  async function receiveUpload(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const names = query.getAll('name')
+    const sizes = query.getAll('size')
+    if (names.length !== sizes.length) throw new InputError('import', 'want a name and a size for each file')
+    const manifest = names.map((name, i) => ({ name, size: /^\d{1,12}$/.test(sizes[i]!) ? Number(sizes[i]) : NaN }))
+    validateImportManifest(manifest, IMPORT_LIMITS)
+    const total = manifest.reduce((sum, file) => sum + file.size, 0)
+    if (Number(req.headers['content-length'] ?? 0) > total) throw new BodyTooLarge()
+    const files = manifest.map(({ name, size }): ImportFile => ({ name, bytes: new Uint8Array(size) }))
+    let file = 0
+    let filled = 0
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      for (let at = 0; at < chunk.length;) {
+        while (file < files.length && filled === files[file]!.bytes.length) [file, filled] = [file + 1, 0]
+        if (file === files.length) throw new BodyTooLarge()
+        const piece = chunk.subarray(at, at + files[file]!.bytes.length - filled)
+        files[file]!.bytes.set(piece, filled)
+        filled += piece.length
+        at += piece.length
+      }
+    }
+    const received = files.slice(0, file).reduce((sum, f) => sum + f.bytes.length, filled)
+    if (received < total) throw new InputError('import', `the body is ${received} bytes, the files ${total}`)
+    const summary = JSON.stringify(await api.importFiles(files))
+    res.writeHead(200, { 'Content-Type': 'application/json' })
+    res.end(summary)
   }
 
   function sendStatic(res: ServerResponse, pathname: string): void {
@@ -230,7 +283,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 /** A failed API request: its status by kind, the error as it travels (WireError JSON), so the client rebuilds it. */
 function failWith(res: ServerResponse, error: unknown): void {
   if (res.headersSent) return void res.end()
-  res.writeHead(HTTP_STATUS[kindOf(error)], { 'Content-Type': 'application/json' })
+  const status = error instanceof BodyTooLarge ? 413 : HTTP_STATUS[kindOf(error)]
+  res.writeHead(status, { 'Content-Type': 'application/json' })
   res.end(JSON.stringify(toWire(error)))
 }
 

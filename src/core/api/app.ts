@@ -357,9 +357,87 @@ export function validateArtefact(request: unknown): asserts request is ArtefactR
   ARTEFACT_SCHEMAS[kind as ArtefactKind].check(rest, '')
 }
 
+/** What an import filed, kept and refused (the CLI's `phonoscope import` prints it; the UI shows it). */
+export interface ImportSummary {
+  /** patients with at least one examination imported */
+  patients: number
+  exams: number
+  recordings: number
+  /** recordings already in the store (the same audio), or given twice */
+  skipped: number
+  failed: { path: string; error: string }[]
+  seconds: number
+  /** the sessions filed, in order */
+  sessions: string[]
+}
+
+/** A recording (WAV, FLAC) or bundle the UI uploads for import, under its own base name (CirCor names group sites). */
+export interface ImportFile {
+  name: string
+  bytes: Uint8Array
+}
+
+/** What one importFiles call may take; the back end sets them (back-end.ts IMPORT_LIMITS). */
+export interface ImportLimits {
+  /** lower case, with the dot */
+  extensions: readonly string[]
+  maxFiles: number
+  maxFileBytes: number
+  maxTotalBytes: number
+}
+
+/** A character no file name of an upload may hold: path separators, Windows' reserved ones, control characters. */
+// eslint-disable-next-line no-control-regex
+const NOT_IN_FILE_NAME = /[/\\:*?"<>|\u0000-\u001f]/
+
+/**
+ * The import call's boundary check on what the files are before any byte is read (the server checks the names and
+ * sizes a request declares): plain base names of an importable kind, each once, within the limits.
+ */
+export function validateImportManifest(files: readonly { name: string; size: number }[], limits: ImportLimits): void {
+  if (files.length === 0) throw new InputError('import', 'no file given')
+  if (files.length > limits.maxFiles) throw new InputError('import', `at most ${limits.maxFiles} files at once`)
+  const seen = new Set<string>()
+  let total = 0
+  for (const { name, size } of files) {
+    const extension = /\.[^.]*$/.exec(name)?.[0].toLowerCase()
+    if (name.length > 255 || name.includes('..') || NOT_IN_FILE_NAME.test(name) || name.trim() !== name) {
+      throw new InputError(`import ${JSON.stringify(name.slice(0, 255))}`, 'not a plain file name')
+    }
+    if (extension === undefined || extension.length === name.length || !limits.extensions.includes(extension)) {
+      throw new InputError(`import ${name}`, `want a ${limits.extensions.join(', ')} file`)
+    }
+    if (seen.has(name.toLowerCase())) throw new InputError(`import ${name}`, 'given twice')
+    seen.add(name.toLowerCase())
+    if (!Number.isSafeInteger(size) || size < 0) throw new InputError(`import ${name}`, 'size must be a whole number')
+    if (size > limits.maxFileBytes) {
+      throw new InputError(`import ${name}`, `larger than ${limits.maxFileBytes >> 20} MiB`)
+    }
+    total += size
+  }
+  if (total > limits.maxTotalBytes) {
+    throw new InputError('import', `files larger than ${limits.maxTotalBytes >> 20} MiB in all`)
+  }
+}
+
+/** The import call's boundary check, as validateArtefact is the artefacts': a list of {name, bytes}, within the limits. */
+export function validateImport(files: unknown, limits: ImportLimits): asserts files is ImportFile[] {
+  if (!Array.isArray(files)) throw new InputError('import', 'want a list of files')
+  const manifest = files.map((file: unknown, i) => {
+    const { name, bytes, ...rest } = (typeof file === 'object' && file !== null ? file : {}) as Partial<ImportFile>
+    if (typeof name !== 'string' || !(bytes instanceof Uint8Array) || Object.keys(rest).length > 0) {
+      throw new InputError(`import file ${i + 1}`, 'want exactly {name, bytes}')
+    }
+    return { name, size: bytes.byteLength }
+  })
+  validateImportManifest(manifest, limits)
+}
+
 /** What both transports implement for the renderer: commands that answer, events that arrive. */
 export interface PhonoscopeApi {
   call<C extends CommandName>(command: C, params: Params<C>): Promise<Result<C>>
   on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void
   artefact(request: ArtefactRequest): Promise<Artefact>
+  /** imports uploaded recordings and bundles as `phonoscope import` imports files; what each file became */
+  importFiles(files: ImportFile[]): Promise<ImportSummary>
 }

@@ -2,7 +2,7 @@
  * The server transport's messages (WebSocket, JSON text frames), carrying the contract of app.ts unchanged.
  * Browser PCM travels in binary frames: the 20-character session id in ASCII, then float32 little-endian samples.
  */
-import type { ArtefactRequest, CommandName, EventName, Events } from './app'
+import type { ArtefactRequest, CommandName, EventName, Events, ImportFile } from './app'
 import type { WireError } from '../errors'
 
 export type ClientMessage = { id: number; command: CommandName; params: unknown }
@@ -29,4 +29,20 @@ export const ARTEFACT_PATH = '/api/artefact'
 /** An artefact request as the query of ARTEFACT_PATH: its keys and values as strings (booleans as true/false). */
 export function artefactQuery(request: ArtefactRequest): URLSearchParams {
   return new URLSearchParams(Object.entries(request).map(([key, value]): [string, string] => [key, String(value)]))
+}
+
+/**
+ * The one HTTP route for uploads (POST): the files' names and sizes in the query (importQuery), their bytes one after
+ * another as the body, so the server checks them all before it reads a byte, and files a CirCor patient's sites
+ * together as one examination.
+ */
+export const IMPORT_PATH = '/api/import'
+
+export function importQuery(files: readonly ImportFile[]): URLSearchParams {
+  return new URLSearchParams(
+    files.flatMap(({ name, bytes }): [string, string][] => [
+      ['name', name],
+      ['size', String(bytes.byteLength)],
+    ]),
+  )
 }

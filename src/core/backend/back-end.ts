@@ -1,5 +1,8 @@
-import type { Artefact, ArtefactRequest, PhonoscopeApi } from '../api/app'
-import { validateArtefact } from '../api/app'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, sep } from 'node:path'
+import type { Artefact, ArtefactRequest, ImportFile, ImportLimits, ImportSummary, PhonoscopeApi } from '../api/app'
+import { validateArtefact, validateImport } from '../api/app'
 import type { LoadOptions, ModelInfo } from '../api/inference'
 import { defaultModelPath } from '../model/card'
 import { InferenceClient, type HostLauncher } from '../model/client'
@@ -7,6 +10,16 @@ import type { SessionRepository } from '../sessions/repository'
 import { SessionService, type ModelRuntime, type ServiceOptions } from '../sessions/service'
 import { openRepository } from '../sessions/open'
 import { artefactProducers } from './artefacts'
+import { BUNDLE_EXTENSION, MAX_BUNDLE_BYTES } from './bundle'
+import { importPaths } from './import'
+
+/** What one importFiles call takes (the server checks a request's names and sizes against them before reading it). */
+export const IMPORT_LIMITS: ImportLimits = {
+  extensions: ['.wav', '.flac', BUNDLE_EXTENSION],
+  maxFiles: 64,
+  maxFileBytes: MAX_BUNDLE_BYTES,
+  maxTotalBytes: 2 * 1024 ** 3,
+}
 
 export interface BackEndOptions extends ServiceOptions {
   /** the model and how to run it (default: the shipped model, the platform's provider) */
@@ -48,9 +61,35 @@ export function composeBackEnd(
       validateArtefact(request)
       return (produce[request.kind] as (r: ArtefactRequest) => Promise<Artefact>)(request)
     },
+    importFiles: async (files: ImportFile[]): Promise<ImportSummary> => {
+      validateImport(files, IMPORT_LIMITS) // a rejection, as every failure of a call
+      return importUploads(files, repository, model)
+    },
     feedBrowserAudio: (session, samples) => service.feedBrowserAudio(session, samples),
   }
   return { api, service }
+}
+
+/**
+ * Uploaded files imported as `phonoscope import` imports them: written under their own names (validated: plain base
+ * names, each once) into a folder only this user may read, then gone. What failed is named as it was uploaded.
+ */
+async function importUploads(
+  files: ImportFile[],
+  repository: SessionRepository,
+  model: ModelRuntime,
+): Promise<ImportSummary> {
+  const folder = await mkdtemp(join(tmpdir(), 'phonoscope-upload-')) // mkdtemp makes it 0700
+  try {
+    const paths = files.map(({ name }) => join(folder, name))
+    for (const [i, { bytes }] of files.entries()) await writeFile(paths[i]!, bytes, { mode: 0o600 })
+    const summary = await importPaths(paths, { repository, model: () => Promise.resolve(model) })
+    const uploaded = (text: string) => text.replaceAll(folder + sep, '')
+    summary.failed = summary.failed.map(({ path, error }) => ({ path: uploaded(path), error: uploaded(error) }))
+    return summary
+  } finally {
+    await rm(folder, { recursive: true, force: true })
+  }
 }
 
 /**

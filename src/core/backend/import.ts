@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, extname, join } from 'node:path'
-import { SITES, type Patient, type SessionInfo, type Site, type SiteRecord } from '../api/app'
+import { SITES, type ImportSummary, type Patient, type SessionInfo, type Site, type SiteRecord } from '../api/app'
 import { classifyFeatures } from '../analysis/classify'
 import { recordingFeatures } from '../analysis/recording'
 import { openAudio } from '../audio/decode'
@@ -26,18 +26,7 @@ export interface ImportOptions {
   onProgress?: (done: number, total: number) => void
 }
 
-export interface ImportSummary {
-  /** patients with at least one examination imported */
-  patients: number
-  exams: number
-  recordings: number
-  /** recordings already in the store (the same audio), or given twice */
-  skipped: number
-  failed: { path: string; error: string }[]
-  seconds: number
-  /** the sessions filed, in order */
-  sessions: string[]
-}
+export type { ImportSummary } from '../api/app'
 
 /** The audio files import reads from a folder; a bundle is recognised by its extension. */
 const AUDIO = new Set(['.wav', '.flac'])

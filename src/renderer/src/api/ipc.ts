@@ -14,4 +14,5 @@ export class IpcClient implements ApiClient {
     return () => undefined
   }
   artefact: ApiClient['artefact'] = (request) => this.bridge.artefact(request)
+  importFiles: ApiClient['importFiles'] = (files) => this.bridge.importFiles(files)
 }

@@ -1,8 +1,10 @@
-import type { Artefact, ArtefactRequest, CommandName, Params, Result } from '@core/api/app'
+import type { Artefact, ArtefactRequest, CommandName, ImportFile, ImportSummary, Params, Result } from '@core/api/app'
 import {
   ARTEFACT_PATH,
   artefactQuery,
   AUDIO_FRAME_ID_BYTES,
+  IMPORT_PATH,
+  importQuery,
   TOKEN_META,
   WS_PATH,
   type ServerMessage,
@@ -132,7 +134,7 @@ export class WebSocketClient implements ApiClient {
   async artefact(request: ArtefactRequest): Promise<Artefact> {
     const url = new URL(ARTEFACT_PATH, this.base)
     url.search = artefactQuery(request).toString()
-    const response = await fetch(url, { headers: this.secret ? { Authorization: `Bearer ${this.secret}` } : {} })
+    const response = await fetch(url, { headers: this.authorization() })
     if (!response.ok) throw fromWire(await refusal(response))
     const disposition = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')
     return {
@@ -141,6 +143,23 @@ export class WebSocketClient implements ApiClient {
       filename: disposition?.[1] ?? request.kind,
       bytes: new Uint8Array(await response.arrayBuffer()),
     }
+  }
+
+  /** Uploads for import in one request (a CirCor patient's sites become one examination): their bytes end to end. */
+  async importFiles(files: ImportFile[]): Promise<ImportSummary> {
+    const url = new URL(IMPORT_PATH, this.base)
+    url.search = importQuery(files).toString()
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream', ...this.authorization() },
+      body: new Blob(files.map((f) => f.bytes as Uint8Array<ArrayBuffer>)),
+    })
+    if (!response.ok) throw fromWire(await refusal(response))
+    return (await response.json()) as ImportSummary
+  }
+
+  private authorization(): Record<string, string> {
+    return this.secret ? { Authorization: `Bearer ${this.secret}` } : {}
   }
 
   sendAudio(session: string, samples: Float32Array): void {
@@ -154,7 +173,7 @@ export class WebSocketClient implements ApiClient {
   }
 }
 
-/** A refused artefact: the server's WireError, or (refused before the API: Host, Origin, token) its status line. */
+/** A refused artefact or upload: the server's WireError, or (refused before the API: Host, Origin, token) its status line. */
 async function refusal(response: Response): Promise<WireError> {
   const body = await response.text()
   try {
