@@ -1,14 +1,17 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { SessionInfo } from '../../src/core/api/app'
 import { openRepository } from '../../src/core/sessions/open'
 import { hasStackTrace, phonoscope, type CliResult } from '../helpers/cli'
-import { corpus } from '../helpers/paths'
+import { corpus, REPO_ROOT } from '../helpers/paths'
 import { shippedModelAvailable } from './model-fixture'
 
 const { available, dir: circor } = corpus()
+/** util-linux `script`: runs a command on a pseudo-terminal, as a user at a terminal would */
+const hasScript = spawnSync('script', ['--version']).status === 0
 const RECORDINGS = ['13918_AV.flac', '13918_MV.flac', '14241_PV.flac']
 
 const fresh = (name: string): string => mkdtempSync(join(tmpdir(), `phonoscope-import-${name}-`))
@@ -114,9 +117,14 @@ describe.runIf(available && shippedModelAvailable())('phonoscope import', () => 
 describe.runIf(available && shippedModelAvailable())('phonoscope sessions delete and rebuild', () => {
   const home = fresh('delete')
   let id: string
+  let other: string
   beforeAll(() => {
-    const folder = folderOf({ '14241_AV.flac': '14241_AV.flac', '14241_TV.flac': '14241_TV.flac' })
-    id = succeeded(phonoscope('import', folder, '--sessions', home, '--json')).sessions[0]
+    const folder = folderOf({
+      '14241_AV.flac': '14241_AV.flac',
+      '14241_TV.flac': '14241_TV.flac',
+      '2530_AV.flac': '2530_AV.flac',
+    })
+    ;[id, other] = succeeded(phonoscope('import', folder, '--sessions', home, '--json')).sessions
   }, 120_000)
   const audio = () => ['AV', 'TV'].map((site) => join(home, 'sessions', id, `${site}.wav`))
 
@@ -124,8 +132,29 @@ describe.runIf(available && shippedModelAvailable())('phonoscope sessions delete
     const run = phonoscope('sessions', 'delete', id, '--sessions', home)
     expect(run.status).toBe(2)
     expect(run.stderr).toMatch(new RegExp(`session ${id}: .*add --yes to confirm \\(nothing was deleted\\)`))
-    expect(listed(home).map((e) => e.id)).toEqual([id])
+    expect(
+      listed(home)
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([id, other].sort())
     expect(audio().every((path) => existsSync(path))).toBe(true)
+  })
+
+  it.runIf(hasScript)('on a terminal: asks, and deletes only on yes', () => {
+    const answering = (answer: string) => {
+      const command = [process.execPath, join(REPO_ROOT, 'bin', 'phonoscope.mjs'), 'sessions', 'delete', other]
+      const run = spawnSync('script', ['-qec', [...command, '--sessions', home].join(' '), '/dev/null'], {
+        input: `${answer}\n`,
+        encoding: 'utf8',
+        timeout: 60_000,
+      })
+      expect(run.stdout).toContain(`Delete examination ${other} of patient 2530 and its audio for good? [y/N]`)
+      return run
+    }
+    expect(answering('n').stdout).toContain(`session ${other}: not deleted`)
+    expect(listed(home).map((e) => e.id)).toContain(other)
+    expect(answering('y').stdout).toContain(`deleted ${other}`)
+    expect(listed(home).map((e) => e.id)).toEqual([id])
   })
 
   it('rebuilds a damaged database from the audio and session.json, keeping the damaged file', () => {
@@ -134,18 +163,18 @@ describe.runIf(available && shippedModelAvailable())('phonoscope sessions delete
     expect(broken.status).toBe(2)
     expect(broken.stderr).toContain('`phonoscope sessions rebuild`')
     const rebuilt = succeeded(phonoscope('sessions', 'rebuild', '--json', '--sessions', home))
-    expect(rebuilt.sessions).toBe(1)
+    expect(rebuilt.sessions).toBe(hasScript ? 1 : 2)
     expect(existsSync(rebuilt.damaged)).toBe(true)
-    expect(listed(home).map((e) => e.id)).toEqual([id])
+    expect(listed(home).map((e) => e.id)).toContain(id)
   })
 
   it('with --yes: the examination and its audio are gone', async () => {
     const run = phonoscope('sessions', 'delete', id, '--yes', '--sessions', home)
     expect(run.status, run.stderr).toBe(0)
     expect(run.stdout).toContain(`deleted ${id}`)
-    expect(listed(home)).toEqual([])
+    expect(listed(home).map((e) => e.id)).not.toContain(id)
     expect(audio().some((path) => existsSync(path))).toBe(false)
-    expect(readdirSync(join(home, 'sessions')).filter((f) => f !== 'patients.json')).toEqual([])
+    expect(existsSync(join(home, 'sessions', id))).toBe(false)
     await expect(openRepository(home).get(id)).rejects.toMatchObject({ kind: 'not_found' })
     const again = phonoscope('sessions', 'delete', id, '--yes', '--sessions', home)
     expect(again.status).toBe(2)
