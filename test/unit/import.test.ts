@@ -88,17 +88,21 @@ describe.runIf(available && shippedModelAvailable())('phonoscope import', () => 
   })
 
   it('lists a bad file with its reason and imports the rest; exit 2 when every file fails', () => {
-    const mixed = folderOf({ 'visit.flac': '14241_MV.flac' })
+    // a patient id longer than the contract's 64 characters: not a CirCor name
+    const mixed = folderOf({ 'visit.flac': '14241_MV.flac', [`${'7'.repeat(65)}_AV.flac`]: '14241_TV.flac' })
     const bad = join(mixed, 'x.wav')
     writeFileSync(bad, Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256)))
     const other = fresh('mixed')
     const run = phonoscope('import', mixed, '--sessions', other, '--json', '--patient', 'MRN-1')
     const summary = succeeded(run)
-    expect(summary).toMatchObject({ patients: 1, exams: 1, recordings: 1, skipped: 0 })
+    expect(summary).toMatchObject({ patients: 1, exams: 2, recordings: 2, skipped: 0 })
     expect(summary.failed).toEqual([{ path: bad, error: 'not an audio file (expected WAV or FLAC)' }])
     expect(run.stderr).toContain(`${bad}: not an audio file`)
     // a name that is not CirCor's: one examination of its own, at Phc unless --site says
-    expect(listed(other).map((e) => [e.patient_id, e.sites.map((s) => s.site)])).toEqual([['MRN-1', ['Phc']]])
+    expect(listed(other).map((e) => [e.patient_id, e.sites.map((s) => s.site)])).toEqual([
+      ['MRN-1', ['Phc']],
+      ['MRN-1', ['Phc']],
+    ])
 
     const alone = phonoscope('import', bad, join(mixed, 'missing.wav'), '--sessions', fresh('bad'), '--json')
     expect(alone.status).toBe(2)

@@ -30,8 +30,8 @@ export type { ImportSummary } from '../api/app'
 
 /** The audio files import reads from a folder; a bundle is recognised by its extension. */
 const AUDIO = new Set(['.wav', '.flac'])
-/** CirCor's naming: <patient>_<site>[_<n>], n the recording's repeat at that site. */
-const CIRCOR_NAME = /^([\p{L}\p{N}][\p{L}\p{N}.-]*)_(AV|PV|TV|MV|Phc)(?:_([0-9]{1,3}))?$/iu
+/** CirCor's naming: <patient>_<site>[_<n>], n the recording's repeat at that site; a patient id as the contract's. */
+const CIRCOR_NAME = /^([\p{L}\p{N}][\p{L}\p{N}.-]{0,63})_(AV|PV|TV|MV|Phc)(?:_([0-9]{1,3}))?$/iu
 
 interface Planned {
   path: string
