@@ -35,6 +35,9 @@ function inProcess(home: string, body: string): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
 }
 
+/** A site's window as version 1 kept it, inside the sites table. */
+const WINDOWS = [{ site: 'AV', index: 0, start_s: 0, end_s: 2.5, attention: { time: 1, freq: 1, data: [1] } }]
+
 describe('the SQLite repository', () => {
   it('migrates a version 1 database to the current schema, keeping its exams and a backup of it as it was', async () => {
     const home = fresh('v1')
@@ -47,8 +50,8 @@ describe('the SQLite repository', () => {
        VALUES (?, ?, ?, 'complete', ?, ?, ?, 0)`,
     ).run(info.id, info.created, info.patient, JSON.stringify(info.source), JSON.stringify(info.model), info.notes)
     v1.prepare(
-      `INSERT INTO sites (exam, position, site, status, duration_s, sample_rate, windows) VALUES (?, 0, 'AV', 'done', 2.5, 4000, '[]')`,
-    ).run(info.id)
+      `INSERT INTO sites (exam, position, site, status, duration_s, sample_rate, windows) VALUES (?, 0, 'AV', 'done', 2.5, 4000, ?)`,
+    ).run(info.id, JSON.stringify(WINDOWS))
     v1.close()
 
     const store = new SqliteStore(home)
@@ -58,6 +61,7 @@ describe('the SQLite repository', () => {
       notes: info.notes,
       sites: [{ site: 'AV', status: 'done', duration_s: 2.5 }],
     })
+    expect((await store.get(info.id)).sites[0]!.windows).toEqual(WINDOWS) // moved to a table of their own (v3)
     await store.update(info.id, (s) => void (s.sites[0]!.sha256 = 'abc')) // a column version 2 added
     expect(await store.findRecording('abc')).toEqual({ session: info.id, site: 'AV' })
     store.close()

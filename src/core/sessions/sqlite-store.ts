@@ -28,7 +28,6 @@ const EXAM_COLUMNS = ['created', 'patient', 'status', 'verdict', 'notes', 'devic
 const EXAM_JSON_COLUMNS = ['source', 'model', 'probabilities'] as const
 const SITE_COLUMNS = ['status', 'duration_s', 'sample_rate', 'verdict', 'sha256', 'imported_from'] as const
 const SITE_JSON_COLUMNS = [
-  'windows',
   'probabilities',
   'verdict_windows',
   'quality',
@@ -37,10 +36,6 @@ const SITE_JSON_COLUMNS = [
   'murmur_timing',
 ] as const
 const PATIENT_COLUMNS = ['name', 'birth_year', 'age_group', 'sex'] as const
-/** a listing's site columns: every one but the windows (read as an empty list: see SessionRepository.list) */
-const SUMMARY_SITE_SELECT = ['exam', 'position', 'site', ...SITE_COLUMNS, ...SITE_JSON_COLUMNS]
-  .map((c) => (c === 'windows' ? `'[]' AS windows` : c))
-  .join(', ')
 
 type Row = Record<string, unknown>
 
@@ -536,20 +531,24 @@ export class SqliteStore implements SessionRepository {
     const args = patient === undefined ? [] : [patient]
     const rows = db.prepare(`SELECT * FROM examinations ${where} ORDER BY id`).all(...args) as Row[]
     const exams = patient === undefined ? '' : 'WHERE exam IN (SELECT id FROM examinations WHERE patient = ?)'
-    return this.assemble(db, rows, exams, args, SUMMARY_SITE_SELECT)
+    return this.assemble(db, rows, exams, args, false) // a listing: no windows (SessionRepository.list)
   }
 
-  /** Examination rows with their sites (`siteColumns` of them) and findings (those `where` selects). */
+  /** Examination rows with their sites (their windows too unless not `withWindows`) and findings (those `where` selects). */
   private assemble(
     db: Database.Database,
     rows: Row[],
     where: string,
     args: unknown[],
-    siteColumns = '*',
+    withWindows = true,
   ): SessionInfo[] {
+    const windows = new Map<string, unknown>()
+    if (withWindows) {
+      for (const row of db.prepare(`SELECT * FROM site_windows ${where}`).all(...args) as Row[])
+        windows.set(`${row.exam as string}/${row.site as string}`, parseColumn(row.windows as string, 'windows'))
+    }
     const sites = new Map<string, Row[]>()
-    const siteRows = db.prepare(`SELECT ${siteColumns} FROM sites ${where} ORDER BY exam, position`).all(...args)
-    for (const row of siteRows as Row[]) {
+    for (const row of db.prepare(`SELECT * FROM sites ${where} ORDER BY exam, position`).all(...args) as Row[]) {
       sites.set(row.exam as string, [...(sites.get(row.exam as string) ?? []), row])
     }
     const findings = new Map<string, Finding>()
@@ -566,6 +565,7 @@ export class SqliteStore implements SessionRepository {
         const site = {
           site: s.site,
           ...fromRow(s, SITE_COLUMNS, SITE_JSON_COLUMNS),
+          windows: windows.get(`${id}/${s.site as string}`) ?? [],
         } as unknown as SessionInfo['sites'][number]
         const finding = findings.get(`${id}/${site.site}`)
         return finding ? { ...site, finding } : site
@@ -583,12 +583,13 @@ export class SqliteStore implements SessionRepository {
       `INSERT INTO examinations (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})
        ON CONFLICT (id) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, revision = revision + 1`,
     ).run(exam)
-    db.prepare('DELETE FROM sites WHERE exam = ?').run(info.id)
-    db.prepare('DELETE FROM findings WHERE exam = ?').run(info.id)
+    for (const table of ['sites', 'site_windows', 'findings'])
+      db.prepare(`DELETE FROM ${table} WHERE exam = ?`).run(info.id)
     const siteColumns = ['exam', 'position', 'site', ...SITE_COLUMNS, ...SITE_JSON_COLUMNS]
     const insertSite = db.prepare(
       `INSERT INTO sites (${siteColumns.join(', ')}) VALUES (${siteColumns.map((c) => `@${c}`).join(', ')})`,
     )
+    const insertWindows = db.prepare('INSERT INTO site_windows (exam, site, windows) VALUES (?, ?, ?)')
     const insertFinding = db.prepare(
       'INSERT INTO findings (exam, site, murmur, grade, note) VALUES (@exam, @site, @murmur, @grade, @note)',
     )
@@ -596,6 +597,7 @@ export class SqliteStore implements SessionRepository {
       finding && insertFinding.run({ exam: info.id, site, ...toRow(finding, ['murmur', 'grade', 'note'], []) })
     info.sites.forEach((site, position) => {
       insertSite.run({ exam: info.id, position, site: site.site, ...toRow(site, SITE_COLUMNS, SITE_JSON_COLUMNS) })
+      insertWindows.run(info.id, site.site, JSON.stringify(site.windows))
       saveFinding(site.site, site.finding)
     })
     saveFinding('', info.finding)
