@@ -57,7 +57,10 @@ describe('POST /api/import: uploads for import, refused unless they are plain, s
     secret = await pageSecret(server.url)
     process.env.TMPDIR = uploads // where the back end writes uploads (os.tmpdir), watched from here on
   })
+  const outerTmp = process.env.TMPDIR
   afterAll(async () => {
+    if (outerTmp === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = outerTmp
     await server?.close()
   })
 
