@@ -68,21 +68,16 @@ def read_patients(root: Path | None = None) -> dict[str, dict]:
         return {row["Patient ID"]: row for row in csv.DictReader(f)}
 
 
-_AUDIBLE: dict[Path, dict[str, str]] = {}
-
-
-def _audible_at(root: Path | None) -> dict[str, str]:
+def read_audible(root: Path | None = None) -> dict[str, str]:
     """manifest.csv's murmur_audible_at_location by file (Recording does not carry it)."""
     root = Path(root) if root else data.circor_root()
-    if root not in _AUDIBLE:
-        with open(root / "manifest.csv", newline="") as f:
-            _AUDIBLE[root] = {row["file"]: row["murmur_audible_at_location"] for row in csv.DictReader(f)}
-    return _AUDIBLE[root]
+    with open(root / "manifest.csv", newline="") as f:
+        return {row["file"]: row["murmur_audible_at_location"] for row in csv.DictReader(f)}
 
 
 def labels_of(recs: list[Recording], root: Path | None = None) -> list[dict[str, str | None]]:
-    """Every recording's descriptor labels (recording_labels), read from the corpus at root."""
-    patients, at = read_patients(root), _audible_at(root)
+    """Every recording's descriptor labels (recording_labels), read from the corpus at root (default: the data's)."""
+    patients, at = read_patients(root), read_audible(root)
     return [recording_labels(patients[r.patient_id], at[r.file]) for r in recs]
 
 

@@ -3,7 +3,9 @@
 ONNX contract: input `log_mel` float32 [batch, 1, time, n_mels] = the raw log-Mel of the front end the model was
 trained with (its checkpoint's, written into the card) (no normalisation: that is
 inside the model); outputs `log_probs` [batch, 3] (log-softmax over ["normal", "mild", "moderate_severe"]) and
-`attention` [batch, 3, time', freq'] (per class, sums to 1 over the positions; freq' = 1 for the recurrent models).
+`attention` [batch, 3, time', freq'] (per class, sums to 1 over the positions; freq' = 1 for the recurrent models),
+and, only for a model with descriptor heads, one `<head>_log_probs` [batch, n_labels] per head (log-softmax over the
+head's labels, in the card's `heads` order).
 """
 from __future__ import annotations
 
@@ -16,12 +18,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import data, frontend, records
+from . import data, descriptors, frontend, records
 from .data import CLASSES
 from .aggregation import RULES, fit_fusion
 from .calibration import card_calibration
 from .evaluate import evaluate_record, patients
-from .models import Ensemble, attention_shape
+from .models import Ensemble, attention_shape, head_labels
 from .onnx_eval import run_times_ms, session
 from .train import git_commit, load_model
 
@@ -29,14 +31,30 @@ OPSET = 17
 MODELS_DIR = frontend.REPO_ROOT / "models"
 
 
+def head_output(name: str) -> str:
+    """The ONNX output (and card output) of a descriptor head."""
+    return f"{name}_log_probs"
+
+
+def output_names(model: nn.Module) -> list[str]:
+    return ["log_probs", "attention", *map(head_output, head_labels(model))]
+
+
 class _OnnxWrapper(nn.Module):
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+        self.heads = list(head_labels(model))
 
     def forward(self, log_mel):
         out = self.model(log_mel)
-        return out["log_probs"], out["attention"]
+        return (out["log_probs"], out["attention"], *(out["descriptors"][name] for name in self.heads))
+
+
+def _flat_outputs(out: dict) -> dict[str, torch.Tensor]:
+    """A model's output dict by ONNX output name."""
+    return {"log_probs": out["log_probs"], "attention": out["attention"],
+            **{head_output(name): lp for name, lp in out.get("descriptors", {}).items()}}
 
 
 def export_onnx(model: nn.Module, path: Path, n_mels: int, example_frames: int = 936) -> Path:
@@ -45,26 +63,31 @@ def export_onnx(model: nn.Module, path: Path, n_mels: int, example_frames: int =
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     x = torch.zeros(1, 1, example_frames, n_mels)
-    torch.onnx.export(_OnnxWrapper(model), (x,), str(path), input_names=["log_mel"],
-                      output_names=["log_probs", "attention"], opset_version=OPSET, dynamo=False,
-                      dynamic_axes={"log_mel": {0: "batch", 2: "time"}, "log_probs": {0: "batch"},
-                                    "attention": {0: "batch", 2: "time_out"}})
+    names = output_names(model)
+    axes = {"log_mel": {0: "batch", 2: "time"}, "attention": {0: "batch", 2: "time_out"},
+            **{name: {0: "batch"} for name in names if name != "attention"}}
+    torch.onnx.export(_OnnxWrapper(model), (x,), str(path), input_names=["log_mel"], output_names=names,
+                      opset_version=OPSET, dynamo=False, dynamic_axes=axes)
     return path
 
 
 @torch.no_grad()
 def parity(model: nn.Module, onnx_path: Path, n_mels: int, lengths=(936, 500, 250, 64, 17), batch: int = 2,
            seed: int = 0) -> float:
-    """Max |PyTorch - onnxruntime| over both outputs for random log-Mel-like inputs of several lengths."""
+    """Max |PyTorch - onnxruntime| over every output (the grade, the attention, each descriptor head) for random
+    log-Mel-like inputs of several lengths."""
     model = model.eval().cpu()
     sess = session(onnx_path)
     rng = np.random.default_rng(seed)
     worst = 0.0
+    names = output_names(model)
+    if [o.name for o in sess.get_outputs()] != names:
+        raise AssertionError(f"ONNX outputs {[o.name for o in sess.get_outputs()]} != the model's {names}")
     for t in lengths:
         x = (rng.normal(-8, 4, size=(batch, 1, t, n_mels))).astype(np.float32)
-        ref = model(torch.from_numpy(x))
-        got = sess.run(["log_probs", "attention"], {"log_mel": x})
-        for name, g in zip(["log_probs", "attention"], got):
+        ref = _flat_outputs(model(torch.from_numpy(x)))
+        got = sess.run(names, {"log_mel": x})
+        for name, g in zip(names, got):
             r = ref[name].numpy()
             if r.shape != g.shape:
                 raise AssertionError(f"{name} shape {g.shape} != {r.shape} at time {t}")
@@ -145,6 +168,7 @@ def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggr
         raise ValueError(f"aggregation must be one of {RULES}")
     if (aggregation == "fusion") != (fusion is not None):
         raise ValueError("the fusion rule, and only it, comes with fitted fusion weights")
+    heads = card_heads(cfg.get("heads") or {})
     return {
         "name": name,
         "version": version,
@@ -159,7 +183,10 @@ def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggr
             {"name": "attention", "dtype": "float32", "shape": ["batch", 3, "time_out", freq_out],
              "time_out": time_out,
              "description": "per-class attention map over (time, frequency) cells of the last feature map; sums to "
-                            "1 over the cells for each class"}],
+                            "1 over the cells for each class"},
+            *({"name": h["output"], "dtype": "float32", "shape": ["batch", len(h["labels"])],
+               "description": f"log-softmax over the labels of descriptor head {h['name']}"} for h in heads)],
+        **({"heads": heads} if heads else {}),
         "windowing": {**windowing, "short_input": "as_is", "pad": "wrap", "last_window": "align_end",
                       "recording_rule": "mean"},
         "windowing_description": (
@@ -202,6 +229,20 @@ def model_card(name: str, version: str, ckpts: list[dict], onnx_path: Path, aggr
         "exported_at_commit": git_commit(),
         "notes": notes,
     }
+
+
+def card_heads(heads: dict[str, list[str]]) -> list[dict]:
+    """The card's `heads`: every descriptor head of the model, in its ONNX output order, with its labels."""
+    for name, labels in heads.items():
+        if name not in descriptors.HEADS or not set(labels) <= set(descriptors.HEADS[name][1]):
+            raise ValueError(f"descriptor head {name} {labels}: not a head and labels of descriptors.HEADS")
+    return [{"name": name, "output": head_output(name), "labels": list(labels),
+             "source": f"CirCor {'manifest.csv' if name == 'audible_here' else 'patients.csv'} "
+                       f"'{descriptors.HEADS[name][0]}'",
+             "recording_rule": "mean", "shown": "murmur_verdict",
+             "description": "probabilities = exp(output); recording probabilities = mean over the windows; label = "
+                            "argmax; meaningful (and shown) only where the recording's verdict is a murmur"}
+            for name, labels in heads.items()]
 
 
 def export(checkpoints: list[Path], name: str, out_dir: Path | None = None, version: str = "0.1.0",

@@ -2,8 +2,10 @@
 with it: test/unit/model-fixture.ts). Small (channels 4, 8, 8, 8), or with --full the shipped architecture, whose
 timings stand in for the trained model's. --frontend and --windowing change the card's geometry (JSON objects merged
 into frontend.json's parameters and the training windowing), so that tests can prove every consumer reads the card.
+--heads adds descriptor heads ({name: [label, ...]}, e.g. descriptors.py's), as ONNX outputs and in the card.
 
   python -m phonoscope_training.tiny_model --out DIR [--name NAME] [--full] [--frontend JSON] [--windowing JSON]
+                                           [--heads JSON]
 """
 from __future__ import annotations
 
@@ -14,19 +16,24 @@ from pathlib import Path
 
 import torch
 
-from . import data, frontend
+from . import data, descriptors, frontend
 from .export import export_onnx, latency_ms, model_card
 from .models import build
 from .train import DEFAULTS
 
 
 def make_test_model(out: Path, name: str = "tiny-cnn", seed: int = 0, full: bool = False,
-                    frontend_changes: dict | None = None, windowing_changes: dict | None = None) -> Path:
+                    frontend_changes: dict | None = None, windowing_changes: dict | None = None,
+                    heads: dict[str, list[str]] | None = None) -> Path:
     params = frontend.check({**frontend.params(), **(frontend_changes or {})}, "--frontend")
     unknown = set(windowing_changes or {}) - set(data.WINDOWING_KEYS)
     if unknown:
         raise ValueError(f"--windowing: unknown fields {sorted(unknown)} (known: {', '.join(data.WINDOWING_KEYS)})")
-    cfg = {**DEFAULTS, "arch": "cnn", **({} if full else {"channels": [4, 8, 8, 8]}), **(windowing_changes or {})}
+    cfg = {**DEFAULTS, "arch": "cnn", **({} if full else {"channels": [4, 8, 8, 8]}), **(windowing_changes or {}),
+           "heads": heads or None}
+    unknown = set(heads or {}) - set(descriptors.HEADS)
+    if unknown:
+        raise ValueError(f"--heads: unknown heads {sorted(unknown)} (known: {', '.join(descriptors.HEADS)})")
     data.check_windowing(data.windowing_of(cfg), "--windowing")
     torch.manual_seed(seed)
     model = build(cfg, params["n_mels"]).eval()
@@ -52,8 +59,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--full", action="store_true", help="the shipped architecture (untrained), for timings")
     ap.add_argument("--frontend", type=json.loads, default={}, help="front-end fields to change, as a JSON object")
     ap.add_argument("--windowing", type=json.loads, default={}, help="window_frames, hop_frames, min_frames (JSON)")
+    ap.add_argument("--heads", type=json.loads, default={}, help="descriptor heads {name: [label, ...]} (JSON)")
     a = ap.parse_args(argv)
-    path = make_test_model(a.out, a.name, full=a.full, frontend_changes=a.frontend, windowing_changes=a.windowing)
+    path = make_test_model(a.out, a.name, full=a.full, frontend_changes=a.frontend, windowing_changes=a.windowing,
+                           heads=a.heads)
     json.dump({"model": str(path)}, sys.stdout)
     sys.stdout.write("\n")
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import data, frontend, metrics
+from . import data, descriptors, distributed, frontend, metrics
 from .augment import mixup, spec_augment, time_stretch
 from .data import CLASSES, Recording
 from .models import DEFAULTS as MODEL_DEFAULTS, build
@@ -46,6 +46,9 @@ DEFAULTS = {
     "mixup": 0.0,  # mixup of training crops in Mel power, weights ~ Beta(mixup, mixup); 0: off (augment.py)
     "ema": None,  # decay of an exponential moving average of the weights, used for the final model; None: off
     "precision": "bf16",  # training forward/backward under bf16 autocast (fp32 weights; evaluation and export in fp32)
+    # descriptor heads (descriptors.py; models.DEFAULTS "heads" then holds their labels): the weight of their masked
+    # cross-entropy next to the grade's; 0: no heads (the shipped model)
+    "descriptor_weight": 0.0,
     "max_steps": None,  # stop after this many optimiser steps (tests)
     "limit": None,  # use only this many training recordings per class (tests)
 }
@@ -73,8 +76,11 @@ def keep_freed_memory() -> None:
     libc.mallopt(m_trim_threshold, ctypes.c_int(2**31 - 1))
 
 
-def device() -> torch.device:
+def device(world: distributed.World | None = None) -> torch.device:
     if torch.cuda.is_available():
+        if world is not None and world.size > 1:
+            torch.cuda.set_device(world.local_rank)
+            return torch.device("cuda", world.local_rank)
         return torch.device("cuda")
     torch.set_num_threads(int(os.environ.get("PHONOSCOPE_THREADS", "2")))
     keep_freed_memory()
@@ -121,12 +127,16 @@ class JsonLog:
 
 
 @torch.no_grad()
-def predict_recording(model, feats: np.ndarray, cfg: dict, dev: torch.device) -> np.ndarray:
-    """Recording probabilities by the model card's windowing: mean of the windows' exp(log_probs)."""
+def predict_recording(model, feats: np.ndarray, cfg: dict, dev: torch.device) -> tuple[np.ndarray, dict]:
+    """Recording probabilities by the model card's windowing: mean of the windows' exp(log_probs); and each
+    descriptor head's, alike ({} without heads)."""
     wins = data.inference_windows(len(feats), **data.windowing_of(cfg))
     batch = np.stack([data.wrap_pad(feats[s:e], n) for s, e, n in wins])[:, None]
     out = model(torch.from_numpy(batch).to(dev))
-    return out["log_probs"].exp().mean(dim=0).cpu().numpy()
+
+    def mean_probs(log_probs):
+        return log_probs.exp().mean(dim=0).cpu().numpy()
+    return mean_probs(out["log_probs"]), {k: mean_probs(v) for k, v in out.get("descriptors", {}).items()}
 
 
 def predict(model, recs: list[Recording], feats: dict, cfg: dict, dev: torch.device, progress: bool = False
@@ -134,11 +144,12 @@ def predict(model, recs: list[Recording], feats: dict, cfg: dict, dev: torch.dev
     model.eval()
     rows = []
     for r in tqdm(recs, desc="predict", disable=not progress, leave=False, mininterval=5):
-        p = predict_recording(model, feats[r.file], cfg, dev)
+        p, heads = predict_recording(model, feats[r.file], cfg, dev)
         rows.append({"file": r.file, "patient_id": r.patient_id, "subject_group": r.subject_group,
                      "location": r.location, "fold": r.fold, "label_patient": r.label_patient,
                      "label_recording": r.label_recording, "n_frames": int(len(feats[r.file])),
-                     "probs": [float(x) for x in p]})
+                     "probs": [float(x) for x in p],
+                     **({"descriptors": {k: [float(x) for x in v] for k, v in heads.items()}} if heads else {})})
     return rows
 
 
@@ -149,18 +160,38 @@ def inner_score(rows: list[dict]) -> float:
     return metrics.uar(y, p.argmax(1))
 
 
+def masked_nll_sum(log_probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """A descriptor head's cross-entropy summed over the examples that have a target (descriptors.IGNORE masked):
+    divided by the batch size like the grade's, a masked example adds nothing (and a batch without targets, zero)."""
+    return torch.nn.functional.nll_loss(log_probs, target, ignore_index=descriptors.IGNORE, reduction="sum")
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """The state to resume from, written whole or not at all."""
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
 def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: dict | None = None,
           progress: bool = True) -> dict:
-    """Train one model; writes out_dir/{log.jsonl, model.pt, predictions.json (when val_fold is set)}."""
+    """Train one model; writes out_dir/{log.jsonl, model.pt, predictions.json (when val_fold is set)}.
+
+    One process, or every rank of torchrun (distributed.py: the same steps, patients split over the ranks; rank 0
+    writes). An interrupted run resumes from out_dir/checkpoint.pt (written after every epoch, removed at the end).
+    """
     cfg = {**DEFAULTS, **cfg}
     data.check_windowing(data.windowing_of(cfg), "training config")
     params = frontend.params()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    log = JsonLog(out_dir / "log.jsonl")
+    world = distributed.setup()
+    if world.main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    log = JsonLog(out_dir / "log.jsonl") if world.main else (lambda *a, **kw: None)
+    progress = progress and world.main
     seed_everything(cfg["seed"])
     rng = np.random.default_rng(cfg["seed"])
-    dev = device()
+    dev = device(world)
 
     recs = recs if recs is not None else data.read_manifest()
     if cfg["val_fold"] is None:
@@ -174,13 +205,26 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
         for k in range(len(CLASSES)):
             keep += [r for r in train_recs if r.target(cfg["label"]) == k][:cfg["limit"]]
         train_recs = keep
+    if cfg["descriptor_weight"]:
+        if cfg["mixup"]:
+            raise ValueError("mixup mixes two recordings, whose descriptor targets cannot be mixed: train descriptor "
+                             "heads without --mixup")
+        # the heads and their labels from the whole labelled corpus given (counts only), so every fold has the same
+        cfg["heads"] = cfg["heads"] or descriptors.heads_for(recs)
+        head_targets = descriptors.targets(descriptors.labels_of(train_recs), cfg["heads"])
+    elif cfg["heads"]:
+        raise ValueError("descriptor heads are trained with a descriptor_weight above 0")
     feats = feats if feats is not None else data.load_features(train_recs + inner + val, progress=progress)
     targets = np.array([r.target(cfg["label"]) for r in train_recs])
     x_train = [feats[r.file] for r in train_recs]
+    owner = distributed.owners([r.patient_id for r in train_recs], world.size, cfg["seed"])
 
     # channels-last convolutions and bf16 autocast: 3x faster CNN steps on a CPU with AVX-512 BF16 (measured: 1.9 s
     # -> 0.63 s per batch on one core); weights, evaluation and the exported model stay fp32
-    model = build(cfg, params["n_mels"]).to(dev, memory_format=torch.channels_last)
+    model = build(cfg, params["n_mels"])
+    if world.size > 1:
+        model = distributed.global_batchnorm(model)
+    model = model.to(dev, memory_format=torch.channels_last)
     # weight averaging smooths the epoch-to-epoch swing of a small dataset's last epoch; BatchNorm statistics are
     # averaged with the weights (use_buffers), so the averaged model needs no extra pass over the data
     ema = torch.optim.swa_utils.AveragedModel(
@@ -200,90 +244,123 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
     def lr_at(step):
         return lr_min + 0.5 * (cfg["lr"] - lr_min) * (1 + math.cos(math.pi * min(step / max(total_steps, 1), 1.0)))
 
-    log("start", config=cfg, n_params=n_params, device=str(dev), threads=torch.get_num_threads(),
-        host=platform.node(), git_commit=git_commit(), n_train=len(train_recs), n_inner=len(inner), n_val=len(val),
-        train_class_counts=np.bincount(targets, minlength=3).tolist(), steps_per_epoch=steps_per_epoch)
-    step, best, best_state, best_epoch, since_best = 0, -1.0, None, None, 0
-    epoch_seconds = []
-    for epoch in range(1, cfg["epochs"] + 1):
+    s = {"epoch": 0, "step": 0, "best": -1.0, "best_state": None, "best_epoch": None, "since_best": 0,
+         "epoch_seconds": [], "stopped": False}
+    checkpoint = out_dir / "checkpoint.pt"
+    if checkpoint.exists():
+        saved = torch.load(checkpoint, map_location=dev, weights_only=False)
+        if saved["config"] != cfg:
+            raise ValueError(f"{checkpoint} is of a run with another config: delete it to start again")
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        if ema is not None:
+            ema.load_state_dict(saved["ema"])
+        rng.bit_generator.state = saved["numpy_rng"]
+        torch.set_rng_state(saved["torch_rng"])
+        s = saved["progress"]
+        log("resume", epoch=s["epoch"], steps=s["step"], world_size=world.size)
+    else:
+        log("start", config=cfg, n_params=n_params, device=str(dev), threads=torch.get_num_threads(),
+            host=platform.node(), git_commit=git_commit(), n_train=len(train_recs), n_inner=len(inner),
+            n_val=len(val), train_class_counts=np.bincount(targets, minlength=3).tolist(),
+            steps_per_epoch=steps_per_epoch, world_size=world.size)
+    ddp = torch.nn.parallel.DistributedDataParallel(model) if world.size > 1 else model
+    while s["epoch"] < cfg["epochs"] and not s["stopped"]:
+        epoch = s["epoch"] + 1
         model.train()
         t0 = time.time()
         order = epoch_indices(targets, cfg["balanced"], rng)
-        losses, correct, seen = [], 0, 0
+        losses, correct, seen = [], torch.zeros(2, dtype=torch.int64), 0
         bar = tqdm(range(0, len(order), cfg["batch_size"]), desc=f"epoch {epoch}/{cfg['epochs']}",
                    disable=not progress, mininterval=10 if not os.isatty(2) else 0.1)
         for b in bar:
             idx = order[b:b + cfg["batch_size"]]
             if len(idx) < 2:  # BatchNorm needs two examples
                 continue
+            # the whole global batch is drawn on every rank (the generator stays in lockstep); each keeps its own
             crops = [time_stretch(x_train[i], cfg["crop_frames"], cfg["stretch"], rng) if cfg["stretch"]
                      else data.random_crop(x_train[i], cfg["crop_frames"], rng) for i in idx]
             if cfg["specaug"]:
                 crops = [spec_augment(c, rng) for c in crops]
             xb = np.stack(crops)[:, None]
-            yb = torch.from_numpy(targets[idx]).to(dev)
             soft = None
             if cfg["mixup"]:
                 xb, soft = mixup(xb, targets[idx], rng, cfg["mixup"], len(CLASSES))
-                soft = torch.from_numpy(soft).to(dev)
+            mine = owner[idx] == world.rank
+            yb = torch.from_numpy(targets[idx[mine]]).to(dev)
             for g in opt.param_groups:
-                g["lr"] = lr_at(step)
+                g["lr"] = lr_at(s["step"])
             with autocast:
-                out = model(torch.from_numpy(xb).to(dev, memory_format=torch.channels_last))
+                out = ddp(torch.from_numpy(xb[mine]).to(dev, memory_format=torch.channels_last))
                 log_probs = out["log_probs"].float()
-                loss = torch.nn.functional.nll_loss(log_probs, yb) if soft is None \
-                    else -(soft * log_probs).sum(dim=1).mean()
+                summed = torch.nn.functional.nll_loss(log_probs, yb, reduction="sum") if soft is None \
+                    else -(torch.from_numpy(soft[mine]).to(dev) * log_probs).sum()
+                for name, t in (head_targets.items() if cfg["heads"] else ()):
+                    summed = summed + cfg["descriptor_weight"] * masked_nll_sum(
+                        out["descriptors"][name].float(), torch.from_numpy(t[idx[mine]]).to(dev))
+                # the global batch's mean: DDP averages the ranks' gradients
+                loss = summed * world.size / len(idx)
             opt.zero_grad()
             loss.backward()
             opt.step()
             if ema is not None:
                 ema.update_parameters(model)
-            step += 1
-            losses.append(loss.item())
-            correct += int((out["log_probs"].argmax(1) == yb).sum())
-            seen += len(idx)
+            s["step"] += 1
+            losses.append(float(distributed.all_sum(loss.detach().cpu(), world)) / world.size)
+            correct[0] += int((out["log_probs"].argmax(1) == yb).sum())
+            correct[1] += len(yb)
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", refresh=False)
-            if cfg["max_steps"] and step >= cfg["max_steps"]:
+            if cfg["max_steps"] and s["step"] >= cfg["max_steps"]:
                 break
         seconds = time.time() - t0
-        epoch_seconds.append(seconds)
-        rec = {"epoch": epoch, "loss": float(np.mean(losses)) if losses else None, "steps": step,
-               "train_acc": correct / max(1, seen),
-               "seconds": round(seconds, 2), "lr": lr_at(step)}
-        if inner:
+        s["epoch_seconds"].append(seconds)
+        right, seen = distributed.all_sum(correct, world).tolist()
+        rec = {"epoch": epoch, "loss": float(np.mean(losses)) if losses else None, "steps": s["step"],
+               "train_acc": right / max(1, seen),
+               "seconds": round(seconds, 2), "lr": lr_at(s["step"])}
+        if inner:  # every rank scores the same model alike, so all take the same decision
             score = inner_score(predict(final, inner, feats, cfg, dev))
             rec["inner_patient_uar"] = score
-            if score > best:
-                best, best_epoch, since_best = score, epoch, 0
-                best_state = {k: v.detach().cpu().clone() for k, v in final.state_dict().items()}
+            if score > s["best"]:
+                s["best"], s["best_epoch"], s["since_best"] = score, epoch, 0
+                s["best_state"] = {k: v.detach().cpu().clone() for k, v in final.state_dict().items()}
             else:
-                since_best += 1
+                s["since_best"] += 1
         log("epoch", **rec)
         if progress:
             tqdm.write(json.dumps(rec))
-        if cfg["max_steps"] and step >= cfg["max_steps"]:
-            break
-        if inner and since_best >= cfg["patience"]:
-            break
-    if best_state is not None:
-        final.load_state_dict(best_state)
+        s["epoch"] = epoch
+        s["stopped"] = bool(cfg["max_steps"] and s["step"] >= cfg["max_steps"]) or \
+            bool(inner and s["since_best"] >= cfg["patience"])
+        if world.main:
+            save_checkpoint(checkpoint, {
+                "config": cfg, "progress": s, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                "ema": ema.state_dict() if ema is not None else None, "numpy_rng": rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state()})
+        distributed.barrier(world)
+    if s["best_state"] is not None:
+        final.load_state_dict(s["best_state"])
+    epoch_seconds = s["epoch_seconds"]
     ckpt = {"config": cfg, "state_dict": {k: v.cpu() for k, v in final.state_dict().items()}, "classes": CLASSES,
             "frontend": params, "trained_folds": sorted({r.fold for r in train_recs}),
-            "inner_fold": cfg["inner_fold"], "best_epoch": best_epoch or len(epoch_seconds),
+            "inner_fold": cfg["inner_fold"], "best_epoch": s["best_epoch"] or len(epoch_seconds),
             "epochs_run": len(epoch_seconds), "git_commit": git_commit(), "n_params": n_params,
             "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None}
-    torch.save(ckpt, out_dir / "model.pt")
     result = {k: ckpt[k] for k in ("trained_folds", "best_epoch", "epochs_run", "n_params", "seconds_per_epoch")}
-    if val:
-        rows = predict(final, val, feats, cfg, dev, progress=progress)
-        (out_dir / "predictions.json").write_text(json.dumps(rows))
-        from .evaluate import patient_level, recording_level
-        yr, pr = recording_level(rows)
-        yp, pp = patient_level(rows, "mean")
-        result["val_recording_uar"] = metrics.uar(yr, pr.argmax(1))
-        result["val_patient_uar_mean"] = metrics.uar(yp, pp.argmax(1))
-    log("end", **result)
-    log.close()
+    if world.main:
+        torch.save(ckpt, out_dir / "model.pt")
+        if val:
+            rows = predict(final, val, feats, cfg, dev, progress=progress)
+            (out_dir / "predictions.json").write_text(json.dumps(rows))
+            from .evaluate import patient_level, recording_level
+            yr, pr = recording_level(rows)
+            yp, pp = patient_level(rows, "mean")
+            result["val_recording_uar"] = metrics.uar(yr, pr.argmax(1))
+            result["val_patient_uar_mean"] = metrics.uar(yp, pp.argmax(1))
+        log("end", **result)
+        log.close()
+        checkpoint.unlink(missing_ok=True)
+    distributed.barrier(world)
     return result
 
 

@@ -2,11 +2,12 @@
 
 Every model takes raw log-Mel [batch, 1, time, n_mels] (n_mels: the front end's, frontend.json; normalisation is
 inside the model, PANNs "bn0" style) and returns {"log_probs": [B, 3], "attention": [B, 3, T', F']} (F' = 1 for the
-recurrent models).
+recurrent models), and with descriptor heads (config "heads": {name: labels}) also "descriptors": {name: log-softmax
+[B, n_labels]}.
 """
 from __future__ import annotations
 
-from .attention import AttentionPool1d, AttentionPool2d
+from .attention import AttentionPool1d, AttentionPool2d, DescriptorHeads
 from .cnn import CNNAtt
 from .ensemble import Ensemble
 from .rnn import RNNAtt
@@ -23,6 +24,7 @@ DEFAULTS = {
     "hidden": (256, 1024, 256),  # LSTM/GRU: one recurrent layer per entry
     "dropout": 0.2,
     "n_classes": 3,
+    "heads": None,  # descriptor heads {name: [label, ...]} (descriptors.py); None: the grade alone
 }
 
 
@@ -31,12 +33,21 @@ def build(config: dict, n_mels: int):
     n_mels Mel bins."""
     c = {**DEFAULTS, **config}
     common = {"n_mels": n_mels, "n_classes": c["n_classes"], "pooling": c["pooling"], "activation": c["activation"],
-              "dropout": c["dropout"]}
+              "dropout": c["dropout"], "heads": c["heads"]}
     if c["arch"] == "cnn":
         return CNNAtt(channels=tuple(c["channels"]), kernel=c["kernel"], **common)
     if c["arch"] in ("lstm", "gru"):
         return RNNAtt(cell=c["arch"], hidden=tuple(c["hidden"]), **common)
     raise ValueError(f"unknown arch {c['arch']!r}")
+
+
+def head_labels(model) -> dict[str, list[str]]:
+    """A model's descriptor heads {name: labels} ({} without heads); an ensemble's members must share them."""
+    members = list(model.members) if isinstance(model, Ensemble) else [model]
+    heads = [m.descriptors.labels if m.descriptors is not None else {} for m in members]
+    if any(h != heads[0] for h in heads):
+        raise ValueError("an ensemble's members must have the same descriptor heads")
+    return heads[0]
 
 
 def attention_shape(config: dict, n_mels: int) -> tuple[str, int]:
@@ -48,5 +59,5 @@ def attention_shape(config: dict, n_mels: int) -> tuple[str, int]:
     return f"floor(time / {2 ** blocks})", n_mels >> blocks
 
 
-__all__ = ["AttentionPool1d", "AttentionPool2d", "CNNAtt", "Ensemble", "RNNAtt", "build", "attention_shape", "ARCHS",
-           "DEFAULTS"]
+__all__ = ["AttentionPool1d", "AttentionPool2d", "CNNAtt", "DescriptorHeads", "Ensemble", "RNNAtt", "build",
+           "attention_shape", "head_labels", "ARCHS", "DEFAULTS"]

@@ -64,3 +64,25 @@ class AttentionPool1d(_AttentionPool):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scores, norm = self._pool(x)
         return scores, norm.unsqueeze(-1)
+
+
+def pooled_embedding(features: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+    """The feature map pooled where the model looks: features [B, C, *positions] weighted by the mean of the class
+    attention maps [B, K, *positions] (which sums to 1 over the positions) -> [B, C]."""
+    weights = attention.mean(dim=1, keepdim=True)
+    return (features * weights).sum(dim=tuple(range(2, features.dim())))
+
+
+class DescriptorHeads(nn.Module):
+    """Extra heads of the same network (multi-task, issue 17): one linear layer per head on the attention-pooled
+    embedding, log-softmax over its labels. heads: {name: [label, ...]} in output order (the model card's)."""
+
+    def __init__(self, in_features: int, heads: dict[str, list[str]]):
+        super().__init__()
+        if not heads or any(len(labels) < 2 for labels in heads.values()):
+            raise ValueError(f"every descriptor head needs two or more labels: {heads}")
+        self.labels = {name: list(labels) for name, labels in heads.items()}
+        self.linears = nn.ModuleDict({name: nn.Linear(in_features, len(labels)) for name, labels in heads.items()})
+
+    def forward(self, embedding: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {name: torch.log_softmax(linear(embedding), dim=1) for name, linear in self.linears.items()}

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .attention import AttentionPool2d
+from .attention import AttentionPool2d, DescriptorHeads, pooled_embedding
 
 
 class ConvBlock(nn.Module):
@@ -28,7 +28,7 @@ class ConvBlock(nn.Module):
 
 class CNNAtt(nn.Module):
     def __init__(self, *, n_mels: int, n_classes: int, channels: tuple[int, ...], kernel: int, pooling: str,
-                 activation: str, dropout: float):
+                 activation: str, dropout: float, heads: dict[str, list[str]] | None = None):
         super().__init__()
         self.bn0 = nn.BatchNorm2d(n_mels)
         blocks, cin = [], 1
@@ -38,9 +38,13 @@ class CNNAtt(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(dropout)
         self.head = AttentionPool2d(cin, n_classes, activation=activation, pooling=pooling)
+        self.descriptors = DescriptorHeads(cin, heads) if heads else None
 
     def forward(self, log_mel: torch.Tensor) -> dict[str, torch.Tensor]:
         x = self.bn0(log_mel.transpose(1, 3)).transpose(1, 3)  # normalise each Mel bin: [B, 1, T, M]
         x = self.dropout(self.blocks(x))
         scores, att = self.head(x)
-        return {"log_probs": torch.log_softmax(scores, dim=1), "attention": att}
+        out = {"log_probs": torch.log_softmax(scores, dim=1), "attention": att}
+        if self.descriptors is not None:
+            out["descriptors"] = self.descriptors(pooled_embedding(x, att))
+        return out
