@@ -1,5 +1,5 @@
 import { PowerSpectrum } from './fft'
-import { melFilterbank } from './mel'
+import { melFilterbank, type MelFilter } from './mel'
 import type { Samples } from '../audio/types'
 import { DEFAULT_FRONTEND, type FrontendParams } from './params'
 
@@ -15,27 +15,55 @@ export function hammingPeriodic(n: number): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / n))
 }
 
-interface FrontendTables {
-  window: Float64Array
-  melFirst: Int32Array
-  melOffset: Int32Array
-  melWeights: Float64Array
+/**
+ * The Mel filterbank by FFT bin rather than by filter: bin k adds lowerWeight[k] of its power to filter lower[k] and
+ * upperWeight[k] to filter lower[k] + 1. Triangles between increasing edges overlap only their neighbours, so no bin
+ * lies under more than two, and one pass over the bins replaces a short loop per filter (most span 3-4 bins). Each
+ * filter still sums its bins in ascending order, so the energies are those of the filter-by-filter product. Bins
+ * under no filter point at the two spare slots past the last filter, which nothing reads.
+ */
+interface BinMajorMel {
+  /** the bins any filter weighs: [firstBin, endBin) */
+  firstBin: number
+  endBin: number
+  lower: Int32Array
+  lowerWeight: Float64Array
+  upperWeight: Float64Array
 }
 
-/** Window and flattened filterbank, built once per parameter set (they are read-only). */
+function binMajor(filters: MelFilter[], bins: number): BinMajorMel {
+  const spare = filters.length
+  const lower = new Int32Array(bins).fill(spare)
+  const lowerWeight = new Float64Array(bins)
+  const upperWeight = new Float64Array(bins)
+  let [firstBin, endBin] = [bins, 0]
+  filters.forEach(({ first, weights }, m) => {
+    weights.forEach((weight, j) => {
+      const k = first + j
+      if (lower[k] === spare) [lower[k], lowerWeight[k]] = [m, weight]
+      else if (lower[k] === m - 1) upperWeight[k] = weight
+      else throw new Error(`FFT bin ${k} lies under more than two Mel filters`)
+      firstBin = Math.min(firstBin, k)
+      endBin = Math.max(endBin, k + 1)
+    })
+  })
+  return { firstBin, endBin, lower, lowerWeight, upperWeight }
+}
+
+interface FrontendTables {
+  window: Float64Array
+  mel: BinMajorMel
+}
+
+/** Window and filterbank, built once per parameter set (they are read-only). */
 const tableCache = new Map<string, FrontendTables>()
 
 function tablesFor(params: FrontendParams): FrontendTables {
   const key = JSON.stringify(params)
   let tables = tableCache.get(key)
   if (!tables) {
-    const filters = melFilterbank(params)
-    const melOffset = new Int32Array(filters.length + 1)
-    filters.forEach((f, m) => (melOffset[m + 1] = melOffset[m]! + f.weights.length))
-    const melWeights = new Float64Array(melOffset[filters.length]!)
-    filters.forEach((f, m) => melWeights.set(f.weights, melOffset[m]))
-    const melFirst = Int32Array.from(filters, (f) => f.first)
-    tables = { window: hammingPeriodic(params.win_length), melFirst, melOffset, melWeights }
+    const mel = binMajor(melFilterbank(params), params.n_fft / 2 + 1)
+    tables = { window: hammingPeriodic(params.win_length), mel }
     tableCache.set(key, tables)
   }
   return tables
@@ -50,10 +78,9 @@ export class LogMelStream {
   readonly params: FrontendParams
   private readonly window: Float64Array
   private readonly fft: PowerSpectrum
-  /** the sparse filterbank flattened: filter m weighs bins melFirst[m].. with melWeights[melOffset[m]..melOffset[m+1]) */
-  private readonly melFirst: Int32Array
-  private readonly melOffset: Int32Array
-  private readonly melWeights: Float64Array
+  private readonly mel: BinMajorMel
+  /** filter energies of the frame at hand, and the two spare slots of BinMajorMel */
+  private readonly energies: Float64Array
   private readonly frame: Float64Array
   private readonly power: Float64Array
   /** samples not yet consumed by a frame; the head of the next frame starts at index 0 */
@@ -65,9 +92,8 @@ export class LogMelStream {
     this.params = params
     const tables = tablesFor(params)
     this.window = tables.window
-    this.melFirst = tables.melFirst
-    this.melOffset = tables.melOffset
-    this.melWeights = tables.melWeights
+    this.mel = tables.mel
+    this.energies = new Float64Array(params.n_mels + 2)
     this.fft = new PowerSpectrum(params.n_fft)
     this.frame = new Float64Array(params.n_fft)
     this.power = new Float64Array(this.fft.bins)
@@ -99,16 +125,18 @@ export class LogMelStream {
   }
 
   private frameAt(start: number, out: Float32Array, at: number): void {
-    const { frame, window, power, pending, melFirst, melOffset, melWeights } = this
-    const offset = this.params.log_offset
+    const { frame, window, power, pending, energies } = this
     for (let i = 0; i < frame.length; i++) frame[i] = pending[start + i]! * window[i]!
     this.fft.compute(frame, power)
-    for (let m = 0; m < melFirst.length; m++) {
-      let energy = 0
-      for (let w = melOffset[m]!, k = melFirst[m]!; w < melOffset[m + 1]!; w++, k++)
-        energy += melWeights[w]! * power[k]!
-      out[at + m] = Math.log(energy + offset)
+    const { firstBin, endBin, lower, lowerWeight, upperWeight } = this.mel
+    energies.fill(0)
+    for (let k = firstBin; k < endBin; k++) {
+      const m = lower[k]!
+      energies[m] = energies[m]! + lowerWeight[k]! * power[k]!
+      energies[m + 1] = energies[m + 1]! + upperWeight[k]! * power[k]!
     }
+    const offset = this.params.log_offset
+    for (let m = 0; m < this.params.n_mels; m++) out[at + m] = Math.log(energies[m]! + offset)
   }
 }
 
