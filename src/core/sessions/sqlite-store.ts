@@ -9,12 +9,15 @@ import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
 import { sessionMatches, withoutWindows } from './filter'
 import { migrate, SCHEMA_VERSION, versionOf } from './migrations'
+import { sqliteBinding } from './native'
 import { DiskFullError, Holds, isDiskFull, ownersOf, savingTo, settle } from './ownership'
 import type { SessionRepository } from './repository'
 import { patientsMatching, SessionStore } from './store'
 
 /** How long a write waits for another process's transaction (they are short) before it gives up. */
 const BUSY_MS = 10_000
+/** the compiled binding this process loads (Electron's own in development: native.ts) */
+const BINDING = sqliteBinding()
 /** What the WAL file is cut back to once checkpointed. */
 const WAL_BYTES = 32 * 1024
 /** Daily copies of the database kept in <home>/backups. */
@@ -361,7 +364,10 @@ export class SqliteStore implements SessionRepository {
     if (this.writing) return this.writing
     if (this.reading) return this.reading
     if (existsSync(this.dbPath)) {
-      const db = this.guard(() => new Database(this.dbPath, { readonly: true, fileMustExist: true, timeout: BUSY_MS }))
+      const db = this.guard(
+        () =>
+          new Database(this.dbPath, { readonly: true, fileMustExist: true, timeout: BUSY_MS, nativeBinding: BINDING }),
+      )
       if (this.guard(() => versionOf(db)) === SCHEMA_VERSION && this.legacyImported(db)) return (this.reading = db)
       db.close()
     }
@@ -388,7 +394,7 @@ export class SqliteStore implements SessionRepository {
       for (const folder of [this.home, this.sessionsDir]) mkdirSync(folder, { recursive: true, mode: 0o700 })
       // the file made first, by the user only: SQLite gives its -wal and -shm the same mode
       closeSync(openSync(this.dbPath, 'a', 0o600))
-      const db = new Database(this.dbPath, { timeout: BUSY_MS })
+      const db = new Database(this.dbPath, { timeout: BUSY_MS, nativeBinding: BINDING })
       db.pragma('journal_mode = WAL')
       // the WAL folded into the database after every commit and kept small: sessions are written a few times per
       // site (live windows stay in memory until the site ends), and a full disk should leave its room to the audio
