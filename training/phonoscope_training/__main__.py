@@ -55,6 +55,8 @@ def model_args(p: argparse.ArgumentParser) -> None:
                    help="training arithmetic (bf16 autocast; evaluation and export are fp32)")
     g.add_argument("--inner-fold", type=int, default=None,
                    help="early stopping on this inner fold instead of the fixed schedule")
+    g.add_argument("--descriptor-weight", type=float, default=0.0, metavar="W",
+                   help="train the murmur descriptor heads (descriptors.py) with this weight on their loss; 0: none")
     g.add_argument("--max-steps", type=int, default=None)
     g.add_argument("--limit", type=int, default=None, help="at most this many training recordings per class")
 
@@ -63,7 +65,7 @@ def config_from(a: argparse.Namespace) -> dict:
     return {"arch": a.arch, "pooling": a.pooling, "activation": a.activation, "kernel": a.kernel,
             "dropout": a.dropout, "label": a.label, "balanced": not a.unbalanced, "crop_frames": a.crop_frames,
             "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed, "precision": a.precision, "specaug": a.specaug, "stretch": a.stretch, "mixup": a.mixup, "ema": a.ema, "inner_fold": a.inner_fold,
-            "max_steps": a.max_steps, "limit": a.limit}
+            "descriptor_weight": a.descriptor_weight, "max_steps": a.max_steps, "limit": a.limit}
 
 
 def print_levels(m: dict) -> None:
@@ -72,8 +74,10 @@ def print_levels(m: dict) -> None:
 
 
 def cross_validate(name: str, config: dict, folds: list[int]) -> None:
-    """One model per fold (finished folds are skipped), then the run's record, metrics.json and plots.
-    A run that has a record already is not trained again (delete training/results/<name>.json to redo it)."""
+    """One model per fold (finished folds are skipped, an interrupted one resumes from its checkpoint), then the run's
+    record, metrics.json and plots. A run that has a record already is not trained again (delete
+    training/results/<name>.json to redo it). Under torchrun every rank runs this; rank 0 writes."""
+    from . import distributed
     from .evaluate import evaluate_run
     from .records import record_path
     from .train import train
@@ -83,14 +87,20 @@ def cross_validate(name: str, config: dict, folds: list[int]) -> None:
     recs = data.read_manifest()
     feats = data.load_features(recs)
     run = RUNS / name
+    world = distributed.setup()
     for k in folds:
-        if (run / f"fold{k}" / "predictions.json").exists():
+        fold = run / f"fold{k}"
+        if (fold / "predictions.json").exists():
             print(f"fold {k}: done already, skipped")
             continue
-        shutil.rmtree(run / f"fold{k}", ignore_errors=True)  # an interrupted fold starts again, its log too
-        res = train({**config, "val_fold": k}, run / f"fold{k}", recs, feats)
-        print(f"fold {k}: {json.dumps(res)}", flush=True)
-    print_levels(evaluate_run(run))
+        if world.main and not (fold / "checkpoint.pt").exists():
+            shutil.rmtree(fold, ignore_errors=True)  # interrupted before its first epoch ended: starts again
+        distributed.barrier(world)
+        res = train({**config, "val_fold": k}, fold, recs, feats)
+        if world.main:
+            print(f"fold {k}: {json.dumps(res)}", flush=True)
+    if world.main:
+        print_levels(evaluate_run(run))
 
 
 def make_ensemble(name: str, members: list[str]) -> None:
@@ -191,7 +201,7 @@ def main(argv=None) -> int:
     elif a.cmd == "train":
         from .train import train
         res = train({**config_from(a), "val_fold": a.val_fold}, RUNS / a.name)
-        print(json.dumps(res))
+        print(json.dumps(res))  # every rank's (rank 0's has the validation figures)
     elif a.cmd == "evaluate":
         from .evaluate import evaluate_run
         print_levels(evaluate_run(a.run_dir, n_boot=a.n_boot))
