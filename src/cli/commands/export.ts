@@ -1,11 +1,9 @@
 import type { Command } from 'commander'
-import { writeFile } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { BUNDLE_EXTENSION, exportBundle } from '../../core/backend/bundle'
 import { InputError } from '../../core/errors'
-import { cliRepository } from '../back-end'
+import { cliRepository, STORE_OPTION, writeUserFile } from '../back-end'
 import { runCommand } from '../run'
-import { STORE_OPTION } from './sessions'
 
 export function registerExport(program: Command): void {
   program
@@ -23,9 +21,7 @@ export function registerExport(program: Command): void {
         }
         const bundle = await exportBundle(cliRepository(options.sessions), id, { deidentify: options.deidentify })
         // patient data: the user's only
-        await writeFile(options.out, bundle.bytes, { mode: 0o600 }).catch((error: unknown) => {
-          throw new InputError(options.out, `cannot write: ${(error as NodeJS.ErrnoException).code ?? error}`)
-        })
+        await writeUserFile(options.out, bundle.bytes)
         process.stderr.write(`phonoscope: ${options.out}: examination ${id} (${bundle.bytes.length} bytes)\n`)
       }),
     )

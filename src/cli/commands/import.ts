@@ -3,11 +3,10 @@ import { SITES, validateCall, type Site } from '../../core/api/app'
 import { importPaths } from '../../core/backend/import'
 import { InputError } from '../../core/errors'
 import type { InferenceClient } from '../../core/model/client'
-import { cliRepository } from '../back-end'
+import { cliRepository, STORE_OPTION } from '../back-end'
 import { startInference, type InferenceCliOptions } from '../inference'
 import { EXIT, runCommand } from '../run'
 import { progress } from './evaluate'
-import { STORE_OPTION } from './sessions'
 
 interface ImportOptions extends InferenceCliOptions {
   patient?: string

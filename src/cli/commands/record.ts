@@ -5,7 +5,7 @@ import { withheldText } from '../../core/analysis/quality'
 import { InputError } from '../../core/errors'
 import { listCaptureDevices } from '../../core/live/sox-source'
 import { EXIT, runCommand } from '../run'
-import { startCliBackEnd, type SessionCliOptions } from '../back-end'
+import { startCliBackEnd, STORE_OPTION, type SessionCliOptions } from '../back-end'
 
 interface RecordOptions extends SessionCliOptions {
   device?: string
@@ -31,7 +31,7 @@ export function registerRecord(program: Command): void {
     .option('--seconds <n>', 'stop after this many seconds (default: until Ctrl-C, or the end of --file)')
     .option('--site <site>', `auscultation site: ${SITES.join(', ')}`, 'AV')
     .option('--patient <text>', 'patient label stored with the session', '')
-    .option('--out <dir>', 'sessions folder (default ~/.phonoscope/sessions)')
+    .option('--out <dir>', STORE_OPTION[1])
     .option('--hop <seconds>', 'seconds between live verdicts', '3')
     .option('--model <path>', 'ONNX model (default: the shipped one)')
     .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu', 'auto')

@@ -1,9 +1,8 @@
 import type { Command } from 'commander'
-import { writeFile } from 'node:fs/promises'
 import { artefactProducers } from '../../core/backend/artefacts'
 import { InputError } from '../../core/errors'
 import { defaultModelPath, loadModelCard } from '../../core/model/card'
-import { cliRepository } from '../back-end'
+import { cliRepository, STORE_OPTION, writeUserFile } from '../back-end'
 import { runCommand } from '../run'
 
 const PAPERS = ['a4', 'letter'] as const
@@ -15,7 +14,7 @@ export function registerReport(program: Command): void {
     .argument('<id>', 'session id')
     .requiredOption('--out <file>', 'the PDF to write')
     .option('--paper <size>', `${PAPERS.join(' or ')}`, 'a4')
-    .option('--sessions <dir>', 'where sessions are stored (default ~/.phonoscope/sessions)')
+    .option(...STORE_OPTION)
     .option('--model <path>', 'the model whose front end draws the spectrograms (default: the shipped one)')
     .action((id: string, options: { out: string; paper: string; sessions?: string; model?: string }) =>
       runCommand(async () => {
@@ -24,7 +23,7 @@ export function registerReport(program: Command): void {
         // the verdicts are the record's: a report needs the card's front end to draw, never the model to run
         const card = loadModelCard(options.model ?? defaultModelPath())
         const pdf = await artefactProducers(cliRepository(options.sessions), card).pdf({ session: id, paper })
-        await writeFile(options.out, pdf.bytes, { mode: 0o600 }) // patient data: the user's only
+        await writeUserFile(options.out, pdf.bytes) // patient data: the user's only
         process.stderr.write(`phonoscope: ${options.out}: report of examination ${id}\n`)
       }),
     )

@@ -6,7 +6,7 @@ import { InputError } from '../../core/errors'
 import { appRoot } from '../../core/paths'
 import { serve } from '../../server/server'
 import { runCommand } from '../run'
-import { startCliBackEnd, type SessionCliOptions } from '../back-end'
+import { startCliBackEnd, STORE_OPTION, type SessionCliOptions } from '../back-end'
 import { positiveInt } from '../options'
 
 export function registerServe(program: Command): void {
@@ -15,7 +15,7 @@ export function registerServe(program: Command): void {
     .description('serve the app to a browser: the UI plus its API over HTTP + WebSocket')
     .option('--port <n>', 'port (0: any free one)', '8480')
     .option('--host <address>', 'address to listen on; anything but loopback requires the printed token', '127.0.0.1')
-    .option('--sessions <dir>', 'where sessions are stored (default ~/.phonoscope/sessions)')
+    .option(...STORE_OPTION)
     .option('--hop <seconds>', 'seconds between live verdicts', '3')
     .option('--model <path>', 'ONNX model (default: the shipped one)')
     .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu', 'auto')

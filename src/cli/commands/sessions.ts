@@ -4,10 +4,9 @@ import { validateCall, type SessionInfo } from '../../core/api/app'
 import { CLASS_LABELS, type Probabilities } from '../../core/api/classes'
 import { withheldText } from '../../core/analysis/quality'
 import { InputError } from '../../core/errors'
-import { defaultHome } from '../../core/sessions/home'
 import { openRepository } from '../../core/sessions/open'
 import type { SessionRepository } from '../../core/sessions/repository'
-import { cliRepository } from '../back-end'
+import { cliRepository, STORE_OPTION } from '../back-end'
 import { runCommand } from '../run'
 
 interface StoreOptions {
@@ -34,12 +33,6 @@ export function examJson(info: SessionInfo) {
     })),
   }
 }
-
-/** The option of every command that opens the store: its home folder, defaulting as openRepository does. */
-export const STORE_OPTION = [
-  '--sessions <dir>',
-  `the store's home folder, its database and audio (default: $PHONOSCOPE_HOME, else ${defaultHome({ ...process.env, PHONOSCOPE_HOME: '' })})`,
-] as const
 
 /** The examinations in the store, read without the model: list, show, delete. */
 export function registerSessions(program: Command): void {
