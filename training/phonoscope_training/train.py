@@ -211,6 +211,9 @@ def train(cfg: dict, out_dir: Path, recs: list[Recording] | None = None, feats: 
                              "heads without --mixup")
         # the heads and their labels from the whole labelled corpus given (counts only), so every fold has the same
         cfg["heads"] = cfg["heads"] or descriptors.heads_for(recs)
+        if not cfg["heads"]:
+            raise ValueError(f"no descriptor head has two labels of {descriptors.MIN_PATIENTS} or more patients "
+                             "among these recordings (python -m phonoscope_training.descriptors --counts)")
         head_targets = descriptors.targets(descriptors.labels_of(train_recs), cfg["heads"])
     elif cfg["heads"]:
         raise ValueError("descriptor heads are trained with a descriptor_weight above 0")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import synthetic_corpus
-from phonoscope_training import export, metrics
+from phonoscope_training import descriptors, export, metrics
 from phonoscope_training.models import Ensemble, build, head_labels
 from phonoscope_training.models.attention import pooled_embedding
 from phonoscope_training.tiny_model import make_test_model
@@ -109,3 +109,25 @@ def test_a_head_learns_its_descriptor_and_scores_at_chance_on_shuffled_labels(tm
     monkeypatch.setenv("PHONOSCOPE_THREADS", "1")
     assert _pitch_uar(tmp_path, monkeypatch, shuffle=False) > 0.9
     assert abs(_pitch_uar(tmp_path, monkeypatch, shuffle=True) - 0.5) < 0.2
+
+
+def test_real_labels_train_heads_that_export_with_parity(recordings, tmp_path):
+    from phonoscope_training import data
+    picked = []
+    for fold in (1, 2):
+        for c in data.CLASSES:
+            picked += [r for r in recordings if r.fold == fold and r.label_patient == c][:3]
+    picked += [r for r in recordings if r.fold == 0 and r.label_patient != "normal"][:3]
+    cfg = {**TINY, "val_fold": 0, "max_steps": 2, "batch_size": 6, "epochs": 1, "descriptor_weight": 0.5}
+    with pytest.raises(ValueError, match="no descriptor head"):  # too few patients to choose heads by
+        train(cfg, tmp_path / "few", recs=picked, progress=False)
+    heads = descriptors.heads_for(recordings)  # as cv chooses them: on the whole labelled corpus
+    assert list(heads) == ["systolic_timing", "systolic_shape", "systolic_pitch", "systolic_quality", "audible_here"]
+    train({**cfg, "heads": heads}, tmp_path / "run", recs=picked, progress=False)
+    _, ckpt = load_model(tmp_path / "run" / "model.pt")
+    assert ckpt["config"]["heads"] == heads
+    rows = json.loads((tmp_path / "run" / "predictions.json").read_text())
+    assert all(len(r["descriptors"][name]) == len(labels) for r in rows for name, labels in heads.items())
+    card = export.export([tmp_path / "run" / "model.pt"], "described", tmp_path)
+    assert card["onnx"]["parity_max_abs_diff_vs_pytorch"] <= 1e-4  # every head's output among the compared
+    assert {h["name"]: h["labels"] for h in card["heads"]} == heads
