@@ -46,6 +46,29 @@ describe.each(IMPLEMENTATIONS)('the repository contract: %s', (_, open) => {
     await repo.letGoAll()
   })
 
+  it("lists each site's summary (no windows, heart sounds or verdict windows); get gives it whole", async () => {
+    const repo = open()
+    const info = exam('20260101-100000-aaaa')
+    info.sites[0]!.windows = [{ site: 'AV', index: 0, start_s: 0, end_s: 2.5 } as never] // enough to be kept
+    await repo.create(info)
+    const [site] = (await repo.list())[0]!.sites
+    expect(site).toEqual({
+      site: 'AV',
+      status: 'done',
+      duration_s: 2.5,
+      sample_rate: 4000,
+      windows: [],
+      probabilities: info.sites[0]!.probabilities,
+      verdict: 'normal',
+      quality: info.sites[0]!.quality,
+      sha256: info.sites[0]!.sha256,
+      imported_from: 'a.wav',
+      finding: info.sites[0]!.finding,
+    })
+    expect(await repo.get(info.id)).toEqual(info)
+    await repo.letGoAll()
+  })
+
   it('refuses unknown and malformed ids: not_found and input', async () => {
     const repo = open()
     await expect(repo.get('20260101-100000-none')).rejects.toMatchObject({ kind: 'not_found' })

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { SITES } from '../../src/core/api/app'
 import { WavWriter } from '../../src/core/audio/wav-writer'
 import { defaultHome } from '../../src/core/sessions/home'
+import { listed } from '../../src/core/sessions/filter'
 import { MIGRATIONS, SCHEMA_VERSION, versionOf } from '../../src/core/sessions/migrations'
 import { openRepository } from '../../src/core/sessions/open'
 import { SqliteStore } from '../../src/core/sessions/sqlite-store'
@@ -106,7 +107,7 @@ describe('the SQLite repository', () => {
     try {
       const store = openRepository()
       expect(store.home).toBe(join(user, '.local', 'share', 'phonoscope'))
-      expect(await store.list()).toEqual([first, second])
+      expect(await store.list()).toEqual([first, second].map(listed))
       expect(await store.patients()).toEqual([{ id: 'MRN-2', name: 'Ada' }])
       expect(readFileSync(store.sitePath(first.id, 'AV'))).toEqual(readFileSync(legacy.sitePath(first.id, 'AV')))
       expect(readdirSync(legacy.dir, { recursive: true, encoding: 'utf8' }).sort()).toEqual(before) // as it was
@@ -133,7 +134,7 @@ describe('the SQLite repository', () => {
     for (const store of [inPlace, asOption]) await store.letGoAll()
 
     const store = openRepository(home)
-    expect(await store.list()).toEqual([kept, copied])
+    expect(await store.list()).toEqual([kept, copied].map(listed))
     expect(store.sitePath(kept.id, 'AV')).toBe(inPlace.sitePath(kept.id, 'AV'))
     expect(readFileSync(store.sitePath(copied.id, 'AV'))).toEqual(readFileSync(asOption.sitePath(copied.id, 'AV')))
     store.close()
@@ -202,7 +203,7 @@ describe('the SQLite repository', () => {
     const rebuilt = await damaged.rebuild()
     expect(rebuilt.sessions).toBe(2)
     expect(existsSync(rebuilt.damaged!)).toBe(true) // kept, never deleted
-    expect(await damaged.list()).toEqual(exams)
+    expect(await damaged.list()).toEqual(exams.map(listed))
     expect(await damaged.patients()).toEqual([{ id: 'MRN-2', name: 'Ada', sex: 'female' }])
     damaged.close()
   })
@@ -221,7 +222,7 @@ describe('the SQLite repository', () => {
         writeFileSync(path, bytes)
       } else {
         const db = new Database(path)
-        db.prepare("UPDATE sites SET heart_sounds = '[{' WHERE site = 'AV'").run()
+        db.prepare("UPDATE sites SET probabilities = '[{' WHERE site = 'AV'").run()
         db.close()
       }
       await expect(new SqliteStore(home).list()).rejects.toMatchObject({

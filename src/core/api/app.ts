@@ -189,8 +189,8 @@ export interface Commands {
   'site.stop': { params: { session: string }; result: SessionInfo }
   'site.skip': { params: { session: string; site: Site }; result: SessionInfo }
   'session.stop': { params: { session: string }; result: SessionInfo }
-  /** examinations, oldest first, their sites without windows (session.get has them); filtered by patient id, by words
-   * in patient id, name or notes, by date and verdict */
+  /** examinations, oldest first, each site as its summary (status, duration, verdict, probabilities, quality, sha256,
+   * finding; session.get has the rest); filtered by patient id, by words in patient id, name or notes, date, verdict */
   'sessions.list': { params: SessionFilter; result: SessionInfo[] }
   /** the clinician edits an examination after the fact: its patient, notes, device, findings */
   'session.update': { params: SessionEdit; result: SessionInfo }

@@ -1,4 +1,4 @@
-import type { Patient, SessionFilter, SessionInfo } from '../api/app'
+import type { Patient, SessionFilter, SessionInfo, SiteRecord } from '../api/app'
 
 /**
  * Whether a session passes sessions.list's filter: the patient's id exactly; `query` among the patient's id and name
@@ -18,8 +18,27 @@ export function sessionMatches(info: SessionInfo, filter: SessionFilter, patient
   return true
 }
 
-/** A session as a listing has it: each site's windows left out (SessionRepository.list). */
-export const withoutWindows = (info: SessionInfo): SessionInfo => ({
+/** What a listing keeps of each site (SessionRepository.list); session.get has the rest (windows, heart sounds...). */
+export const LISTED_SITE_FIELDS = [
+  'site',
+  'status',
+  'duration_s',
+  'sample_rate',
+  'verdict',
+  'probabilities',
+  'quality',
+  'sha256',
+  'imported_from',
+  'finding',
+] as const satisfies readonly (keyof SiteRecord)[]
+
+/** A session as a listing has it: each site's summary, with no windows. */
+export const listed = (info: SessionInfo): SessionInfo => ({
   ...info,
-  sites: info.sites.map((site) => ({ ...site, windows: [] })),
+  sites: info.sites.map((site) => {
+    const summary: Partial<SiteRecord> = {}
+    for (const field of LISTED_SITE_FIELDS)
+      if (site[field] !== undefined) Object.assign(summary, { [field]: site[field] })
+    return { ...summary, windows: [] } as SiteRecord
+  }),
 })

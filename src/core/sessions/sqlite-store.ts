@@ -7,7 +7,7 @@ import { SESSION_ID, type Finding, type Patient, type SessionFilter, type Sessio
 import { framesOnDisk, repairWav } from '../audio/wav-repair'
 import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
-import { sessionMatches, withoutWindows } from './filter'
+import { LISTED_SITE_FIELDS, listed, sessionMatches } from './filter'
 import { migrate, SCHEMA_VERSION, versionOf } from './migrations'
 import { sqliteBinding } from './native'
 import { DiskFullError, Holds, isDiskFull, ownersOf, savingTo, settle } from './ownership'
@@ -38,6 +38,10 @@ const SITE_JSON_COLUMNS = [
   'heart_sounds',
   'murmur_timing',
 ] as const
+/** the site columns a listing reads (filter.ts LISTED_SITE_FIELDS) */
+const isListed = (c: string) => (LISTED_SITE_FIELDS as readonly string[]).includes(c)
+const LISTED_COLUMNS = SITE_COLUMNS.filter(isListed)
+const LISTED_JSON_COLUMNS = SITE_JSON_COLUMNS.filter(isListed)
 const PATIENT_COLUMNS = ['name', 'birth_year', 'age_group', 'sex'] as const
 
 type Row = Record<string, unknown>
@@ -232,7 +236,7 @@ export class SqliteStore implements SessionRepository {
     const settled = await Promise.all(
       sessions.map((s) =>
         s.status === 'recording' || s.sites.some((site) => site.status === 'recording')
-          ? this.get(s.id).then(withoutWindows, () => undefined) // undefined: removed meanwhile
+          ? this.get(s.id).then(listed, () => undefined) // undefined: removed meanwhile
           : s,
       ),
     )
@@ -537,24 +541,25 @@ export class SqliteStore implements SessionRepository {
     const args = patient === undefined ? [] : [patient]
     const rows = db.prepare(`SELECT * FROM examinations ${where} ORDER BY id`).all(...args) as Row[]
     const exams = patient === undefined ? '' : 'WHERE exam IN (SELECT id FROM examinations WHERE patient = ?)'
-    return this.assemble(db, rows, exams, args, false) // a listing: no windows (SessionRepository.list)
+    return this.assemble(db, rows, exams, args, false) // a listing: each site's summary
   }
 
-  /** Examination rows with their sites (their windows too unless not `withWindows`) and findings (those `where` selects). */
-  private assemble(
-    db: Database.Database,
-    rows: Row[],
-    where: string,
-    args: unknown[],
-    withWindows = true,
-  ): SessionInfo[] {
+  /**
+   * Examination rows with their sites and findings (those `where` selects): whole, or as a listing has them (each
+   * site's summary: only LISTED_SITE_FIELDS' columns are read).
+   */
+  private assemble(db: Database.Database, rows: Row[], where: string, args: unknown[], whole = true): SessionInfo[] {
     const windows = new Map<string, unknown>()
-    if (withWindows) {
+    if (whole) {
       for (const row of db.prepare(`SELECT * FROM site_windows ${where}`).all(...args) as Row[])
         windows.set(`${row.exam as string}/${row.site as string}`, parseColumn(row.windows as string, 'windows'))
     }
+    const [columns, json] = whole ? [SITE_COLUMNS, SITE_JSON_COLUMNS] : [LISTED_COLUMNS, LISTED_JSON_COLUMNS]
+    const select = ['exam', 'site', ...columns, ...json].join(', ')
     const sites = new Map<string, Row[]>()
-    for (const row of db.prepare(`SELECT * FROM sites ${where} ORDER BY exam, position`).all(...args) as Row[]) {
+    for (const row of db
+      .prepare(`SELECT ${select} FROM sites ${where} ORDER BY exam, position`)
+      .all(...args) as Row[]) {
       sites.set(row.exam as string, [...(sites.get(row.exam as string) ?? []), row])
     }
     const findings = new Map<string, Finding>()
@@ -570,7 +575,7 @@ export class SqliteStore implements SessionRepository {
       info.sites = (sites.get(id) ?? []).map((s) => {
         const site = {
           site: s.site,
-          ...fromRow(s, SITE_COLUMNS, SITE_JSON_COLUMNS),
+          ...fromRow(s, columns, json),
           windows: windows.get(`${id}/${s.site as string}`) ?? [],
         } as unknown as SessionInfo['sites'][number]
         const finding = findings.get(`${id}/${site.site}`)
