@@ -301,8 +301,9 @@ const LPC_COEFFICIENTS = new Int32Array(32)
 /**
  * Residuals -> samples in place: x[i] += floor(sum_j c[j] x[i-1-j] / 2^shift), exactly. When sum |c| * 2^(bits-1)
  * is below 2^31 (16-bit audio with libFLAC's 12-bit coefficients: 2^29), no sum can leave int32, so orders up to 12
- * run in int32 arithmetic with the coefficients and the last 12 samples in locals: the decoder's hottest loop, 3x
- * faster than in doubles. Other streams take the exact double loop (every product and partial sum below 2^53).
+ * run unrolled in int32 arithmetic (coefficients in locals): the decoder's hottest loop, 3x faster than in doubles.
+ * Every partial sum obeys the same bound, so the order of the additions is free. Other streams take the exact double
+ * loop (every product and partial sum below 2^53).
  */
 function lpcPrediction(x: Int32Array, order: number, shift: number, bits: number): void {
   const c = LPC_COEFFICIENTS
@@ -319,38 +320,16 @@ function lpcPrediction(x: Int32Array, order: number, shift: number, bits: number
   if (unrolledFrom === x.length) return
   const [c0, c1, c2, c3, c4, c5] = [c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!]
   const [c6, c7, c8, c9, c10, c11] = [c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!]
-  // x1 = x[i-1] .. x12 = x[i-12]
-  let [x1, x2, x3, x4, x5, x6] = [x[11]!, x[10]!, x[9]!, x[8]!, x[7]!, x[6]!]
-  let [x7, x8, x9, x10, x11, x12] = [x[5]!, x[4]!, x[3]!, x[2]!, x[1]!, x[0]!]
   for (let i = UNROLLED_LPC_ORDER; i < x.length; i++) {
-    const sum =
-      (Math.imul(c0, x1) +
-        Math.imul(c1, x2) +
-        Math.imul(c2, x3) +
-        Math.imul(c3, x4) +
-        Math.imul(c4, x5) +
-        Math.imul(c5, x6) +
-        Math.imul(c6, x7) +
-        Math.imul(c7, x8) +
-        Math.imul(c8, x9) +
-        Math.imul(c9, x10) +
-        Math.imul(c10, x11) +
-        Math.imul(c11, x12)) |
-      0
-    const next = (x[i]! + (sum >> shift)) | 0
-    x12 = x11
-    x11 = x10
-    x10 = x9
-    x9 = x8
-    x8 = x7
-    x7 = x6
-    x6 = x5
-    x5 = x4
-    x4 = x3
-    x3 = x2
-    x2 = x1
-    x1 = next
-    x[i] = next
+    // the older terms first, as a tree: only the newest sample's term waits for the previous iteration; reading the
+    // samples back from x is 1.5x faster than shifting twelve locals along
+    const older =
+      Math.imul(c11, x[i - 12]!) +
+      Math.imul(c10, x[i - 11]!) +
+      (Math.imul(c9, x[i - 10]!) + Math.imul(c8, x[i - 9]!)) +
+      (Math.imul(c7, x[i - 8]!) + Math.imul(c6, x[i - 7]!) + (Math.imul(c5, x[i - 6]!) + Math.imul(c4, x[i - 5]!))) +
+      (Math.imul(c3, x[i - 4]!) + Math.imul(c2, x[i - 3]!) + Math.imul(c1, x[i - 2]!))
+    x[i] = (x[i]! + ((older + Math.imul(c0, x[i - 1]!)) >> shift)) | 0
   }
 }
 
