@@ -83,6 +83,8 @@ class FrameSink {
   private readonly scale: number
   private pcm = new Int16Array(0)
   private mono = new Float64Array(0)
+  /** samples handed over by take() */
+  private taken = 0
   length = 0
 
   constructor(private readonly info: StreamInfo) {
@@ -97,11 +99,7 @@ class FrameSink {
    */
   add({ channels, blockSize }: Frame): void {
     this.hash(channels, blockSize)
-    if (this.mono.length < this.length + blockSize) {
-      const grown = new Float64Array(Math.max(2 * this.mono.length, this.length + blockSize))
-      grown.set(this.mono.subarray(0, this.length))
-      this.mono = grown
-    }
+    if (this.mono.length < this.length + blockSize) this.grow(this.length + blockSize)
     const out = this.mono.subarray(this.length, this.length + blockSize)
     const { scale } = this
     // one pass for mono, the common case (all of CirCor): decoding is most of the front end's time
@@ -114,11 +112,26 @@ class FrameSink {
     this.length += blockSize
   }
 
-  /** The samples added since the last take. */
+  /** The samples added since the last take: handed over, not copied (the next add starts a new buffer). */
   take(): Float64Array {
-    const out = this.mono.slice(0, this.length)
+    const out = this.mono.subarray(0, this.length)
+    this.taken += this.length
+    this.mono = new Float64Array(0)
     this.length = 0
     return out
+  }
+
+  /**
+   * A buffer for the chunk being filled, sized once: a whole chunk (MAX_CHUNK_FRAMES and the frame that crosses it),
+   * or the rest of the stream when STREAMINFO says that is less (0 when it does not know). Doubling from small cost
+   * more than converting the samples (allocations and copies); a stream longer than it declared grows once, to a chunk.
+   */
+  private grow(needed: number): void {
+    const chunk = MAX_CHUNK_FRAMES + Math.max(this.info.maxBlockSize, 16)
+    const declaredLeft = this.info.totalFrames - this.taken
+    const grown = new Float64Array(Math.max(needed, needed <= declaredLeft ? Math.min(chunk, declaredLeft) : chunk))
+    grown.set(this.mono.subarray(0, this.length))
+    this.mono = grown
   }
 
   verify(path: string): void {
