@@ -41,10 +41,29 @@ export function crc8(bytes: Uint8Array, start: number, end: number): number {
   return crc
 }
 
-/** The frame's CRC-16 (polynomial 0x8005) of bytes[start, end). */
+/**
+ * CRC16_AHEAD[n][b]: the CRC-16 register after byte b followed by n zero bytes (CRC16_AHEAD[0] is CRC16). The CRC is
+ * linear, so four bytes at once are the XOR of four such lookups ("slicing by 4").
+ */
+const CRC16_AHEAD = [CRC16]
+for (let n = 1; n < 4; n++) {
+  const last = CRC16_AHEAD[n - 1]!
+  CRC16_AHEAD.push(Uint16Array.from(last, (c) => ((c << 8) & 0xffff) ^ CRC16[c >> 8]!))
+}
+
+/**
+ * The frame's CRC-16 (polynomial 0x8005) of bytes[start, end), four bytes a step: it covers every byte of the audio,
+ * and byte by byte it took a twelfth of decoding.
+ */
 export function crc16(bytes: Uint8Array, start: number, end: number): number {
+  const [t0, t1, t2, t3] = CRC16_AHEAD as [Uint16Array, Uint16Array, Uint16Array, Uint16Array]
   let crc = 0
-  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[(crc >> 8) ^ bytes[i]!]!
+  let i = start
+  for (; i + 4 <= end; i += 4) {
+    const high = crc ^ ((bytes[i]! << 8) | bytes[i + 1]!)
+    crc = t3[high >> 8]! ^ t2[high & 0xff]! ^ t1[bytes[i + 2]!]! ^ t0[bytes[i + 3]!]!
+  }
+  for (; i < end; i++) crc = ((crc << 8) & 0xffff) ^ t0[(crc >> 8) ^ bytes[i]!]!
   return crc
 }
 
