@@ -35,6 +35,8 @@ describe.skipIf(!chromiumAvailable())('WCAG 2.2 AA in every view and both themes
     await auditBothThemes(page, 'live, a site to do')
 
     await page.click('[data-testid=finish-session]')
+    await auditBothThemes(page, 'live, finishing with sites to do')
+    await page.click('[data-testid=finish-confirm]')
     await page.click('[data-testid=nav-review]')
     await auditBothThemes(page, 'review list')
     await page.click('[data-testid=nav-live]')

@@ -52,8 +52,16 @@ describe.skipIf(!chromiumAvailable())('patient records: the live form, review se
     expect((await ticks(page)).s2).toBeGreaterThan(0)
     await screenshot(page, 'records-live-ticks')
     await expect.poll(() => status(page, 'AV'), { timeout: 30_000 }).toBe('done')
+    // finishing with sites to do asks first; kept recording, then finished: filed as incomplete
     await page.click('[data-testid=finish-session]')
+    expect(await page.textContent('[data-testid=finish-question]')).toMatch(/PV, TV, MV are not recorded yet/)
+    await page.click('[data-testid=finish-cancel]')
+    expect(await page.isVisible('[data-testid=finish-question]')).toBe(false)
+    await page.click('[data-testid=finish-session]')
+    await page.click('[data-testid=finish-confirm]')
     await expect.poll(() => page.isVisible('[data-testid=review-last]')).toBe(true)
+    const filed = (await callFromPage(page, 'sessions.list', {})).result as SessionInfo[]
+    expect(filed.map((s) => s.status)).toEqual(['incomplete'])
     const patients = (await callFromPage(page, 'patients.list', {})).result
     expect(patients).toEqual([{ id: 'MRN 1001', age_group: 'child' }])
 

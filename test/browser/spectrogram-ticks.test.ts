@@ -72,12 +72,13 @@ describe.skipIf(!chromiumAvailable())('S1 and S2 ticked along the spectrograms, 
 
     // review: one tick per onset the site's segmentation found, at onset / duration across the canvas
     await page.click('[data-testid=finish-session]')
+    await page.click('[data-testid=finish-confirm]') // PV, TV and MV never recorded
     await expect.poll(() => page.isVisible('[data-testid=review-last]')).toBe(true)
     await page.click('[data-testid=review-last]')
     await expect.poll(() => page.isVisible('[data-testid=review-spectrogram]')).toBe(true)
     const sessions = (await callFromPage(page, 'sessions.list', {})).result as SessionInfo[]
     expect(sessions).toHaveLength(1)
-    const session = sessions[0]!
+    const session = (await callFromPage(page, 'session.get', { session: sessions[0]!.id })).result as SessionInfo
     const sounds = session.sites.find((s) => s.site === 'AV')!.heart_sounds!
     const spectrogram = (await callFromPage(page, 'site.spectrogram', { session: session.id, site: 'AV' }))
       .result as Result<'site.spectrogram'>

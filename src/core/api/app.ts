@@ -47,7 +47,8 @@ export type SourceSpec =
   | { kind: 'browser'; sampleRate: number }
 
 export type SiteStatus = 'pending' | 'recording' | 'done' | 'skipped' | 'interrupted'
-export type SessionStatus = 'recording' | 'complete' | 'interrupted'
+/** complete: finished with every site done or skipped; incomplete: finished with sites still to do (sitesToDo) */
+export type SessionStatus = 'recording' | 'complete' | 'incomplete' | 'interrupted'
 
 export interface WindowVerdict {
   site: Site
@@ -125,6 +126,10 @@ export interface SessionInfo {
   /** seconds between live verdicts (absent from sessions recorded before it was kept) */
   hop_s?: number
 }
+
+/** The sites of an examination not yet recorded nor skipped (pending, or cut off and not redone). */
+export const sitesToDo = (info: Pick<SessionInfo, 'sites'>): Site[] =>
+  info.sites.filter((s) => s.status === 'pending' || s.status === 'interrupted').map((s) => s.site)
 
 /** The age groups of CirCor's patients (the model is paediatric: it was trained on children). */
 export const AGE_GROUPS = ['neonate', 'infant', 'child', 'adolescent', 'young_adult', 'adult'] as const

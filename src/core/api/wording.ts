@@ -1,4 +1,4 @@
-import type { AgeGroup, Finding, Sex, Site } from './app'
+import type { AgeGroup, Finding, SessionStatus, Sex, Site } from './app'
 import type { ClassName } from './classes'
 
 /**
@@ -51,4 +51,11 @@ export const SITE_NAMES: Record<Site, string> = {
   TV: 'Tricuspid',
   MV: 'Mitral',
   Phc: 'Other site',
+}
+
+export const SESSION_STATUS_LABELS: Record<SessionStatus, string> = {
+  recording: 'Recording',
+  complete: 'Complete',
+  incomplete: 'Incomplete: sites not recorded',
+  interrupted: 'Interrupted',
 }

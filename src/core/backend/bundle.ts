@@ -351,7 +351,7 @@ const sessionInfo: Exact<SessionInfo> = object({
   id: text(20, { test: SESSION_ID, meaning: 'not a session id' }),
   created: text(40, { test: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, meaning: 'not an ISO 8601 UTC time' }),
   patient: patientOrNone,
-  status: oneOf(['recording', 'complete', 'interrupted'] as const),
+  status: oneOf(['recording', 'complete', 'incomplete', 'interrupted'] as const),
   source: byContract<SourceSpec>('session.start', 'source'),
   sites: list(siteRecord, SITES.length),
   probabilities: optional(probabilities),

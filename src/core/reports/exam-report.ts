@@ -6,6 +6,7 @@ import {
   AGE_LABELS,
   CLASS_MEANING,
   DECISION_SUPPORT,
+  SESSION_STATUS_LABELS,
   SEX_LABELS,
   SITE_NAMES,
   ageWarning,
@@ -87,10 +88,7 @@ function examBlock(out: PageWriter, session: SessionInfo, generated: string): vo
   out.fields(
     [
       ['Recorded', dateTime(session.created)],
-      [
-        'Status',
-        session.status === 'complete' ? 'Complete' : session.status === 'recording' ? 'Recording' : 'Incomplete',
-      ],
+      ['Status', SESSION_STATUS_LABELS[session.status]],
       ['Device', session.device ?? (session.source.kind === 'file' ? 'imported recording' : session.source.kind)],
       ['Examination ID', session.id],
       ['Model', `${model.name}${model.version ? ` ${model.version}` : ''}`],

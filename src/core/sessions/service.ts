@@ -15,6 +15,7 @@ import {
   type SiteRecord,
   type SourceSpec,
   type WindowVerdict,
+  sitesToDo,
   validateCall,
 } from '../api/app'
 import type { ModelCard } from '../api/model-card'
@@ -311,7 +312,11 @@ export class SessionService implements Pick<PhonoscopeApi, 'call' | 'on'> {
   private async stopSession(id: string): Promise<SessionInfo> {
     await this.stopSite(id)
     // sites other processes are recording finish normally; the session takes no new ones
-    const info = await this.store.update(id, (info) => void (info.status = 'complete'))
+    // finished with sites still to do, it is filed as incomplete, never as a complete examination
+    const info = await this.store.update(
+      id,
+      (info) => void (info.status = sitesToDo(info).length ? 'incomplete' : 'complete'),
+    )
     await this.store.letGo(id)
     return this.changed(info)
   }
