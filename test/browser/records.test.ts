@@ -62,6 +62,7 @@ describe.skipIf(!chromiumAvailable())('patient records: the live form, review se
     await expect.poll(() => page.isVisible('[data-testid=review-last]')).toBe(true)
     const filed = (await callFromPage(page, 'sessions.list', {})).result as SessionInfo[]
     expect(filed.map((s) => s.status)).toEqual(['incomplete'])
+    expect(await page.inputValue('[data-testid=patient]')).toBe('') // the next exam starts with no one's data
     const patients = (await callFromPage(page, 'patients.list', {})).result
     expect(patients).toEqual([{ id: 'MRN 1001', age_group: 'child' }])
 
