@@ -28,7 +28,14 @@ export interface TestGeometry {
  * windowing other than the defaults (its card says so, and its graph takes that many Mel bins).
  */
 export function tinyModel(geometry: TestGeometry = {}): string {
-  const sources = ['tiny_model.py', 'export.py', 'models/__init__.py', 'models/cnn.py', 'models/attention.py']
+  const sources = [
+    'tiny_model.py',
+    'export.py',
+    'descriptors.py',
+    'models/__init__.py',
+    'models/cnn.py',
+    'models/attention.py',
+  ]
   const hash = createHash('sha256')
   for (const s of [...sources, 'frontend.py']) hash.update(readFileSync(join(TRAINING, 'phonoscope_training', s)))
   hash.update(readFileSync(FRONTEND_JSON))
