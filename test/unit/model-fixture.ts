@@ -15,10 +15,14 @@ export const SHIPPED_MODEL = join(REPO_ROOT, 'models', 'phonoscope-cnn-att.onnx'
 export const shippedModelAvailable = (): boolean =>
   existsSync(SHIPPED_MODEL) && existsSync(SHIPPED_MODEL.replace(/\.onnx$/, '.json'))
 
-/** What a test model may change of the defaults: front-end fields and the windowing's frame counts. */
+/**
+ * What a test model may change of the defaults: front-end fields, the windowing's frame counts, and descriptor heads
+ * ({name: [label, ...]}: extra ONNX outputs and the card's `heads`).
+ */
 export interface TestGeometry {
   frontend?: Partial<FrontendParams>
   windowing?: Partial<Pick<Windowing, 'window_frames' | 'hop_frames' | 'min_frames'>>
+  heads?: Record<string, string[]>
 }
 
 /**
@@ -50,6 +54,8 @@ export function tinyModel(geometry: TestGeometry = {}): string {
     JSON.stringify(geometry.frontend ?? {}),
     '--windowing',
     JSON.stringify(geometry.windowing ?? {}),
+    '--heads',
+    JSON.stringify(geometry.heads ?? {}),
   ]
   execFileSync(PYTHON, ['-m', 'phonoscope_training.tiny_model', '--out', staging, ...changes], {
     cwd: TRAINING,

@@ -11,6 +11,7 @@ import {
   type RecordingResult,
 } from '../../core/analysis/classify'
 import { toArray, verdictOf, type Probabilities } from '../../core/analysis/aggregate'
+import { descriptorsText } from '../../core/analysis/descriptors'
 import { attentionPng } from '../../core/analysis/png'
 import { withheldText, type Quality } from '../../core/analysis/quality'
 import type { HeartRate } from '../../core/analysis/segmentation'
@@ -70,6 +71,7 @@ export function recordingJson(result: RecordingResult, info: ModelInfo) {
       result.attention_phase &&
       Object.fromEntries(Object.entries(result.attention_phase).map(([k, v]) => [k, round(v, 4)])),
     murmur_timing: result.murmur_timing,
+    ...(result.descriptors ? { descriptors: result.descriptors } : {}),
     ...heartAndQuality(result.heart_rate, result.quality),
     final: result.final,
     s1_onsets_s: result.segmentation?.s1_onsets.map((t) => round(t, 2)) ?? [],
@@ -137,6 +139,7 @@ function printTable(result: RecordingResult): void {
       `  attention by phase: S1 ${share(phase.s1)}, systole ${share(phase.systole)}, S2 ${share(phase.s2)}, diastole ${share(phase.diastole)}${timing}`,
     )
   }
+  if (result.descriptors) console.log(`  ${descriptorsText(result.descriptors)}`)
   if (!result.final) console.log(`  provisional: shorter than the model's window, the verdict rests on less sound`)
 }
 

@@ -5,6 +5,7 @@ import { aggregateRecordings, fromLogProbs, toArray, toRecord, verdictOf, type P
 import { calibrate } from './calibration'
 import { coverageWeightedAttention, placeClass, type AttentionMap } from './attention'
 import { attentionByPhase, murmurTiming, type PhaseShares } from './attention-phase'
+import { recordingDescriptors, windowDescriptors, type Descriptors, type WindowDescriptors } from './descriptors'
 import { assessQuality, gated, MIN_SECONDS, type Quality } from './quality'
 import type { RecordingFeatures } from './recording'
 import { heartRateOf, segmentHeartCycles, type HeartRate, type Segmentation } from './segmentation'
@@ -33,6 +34,8 @@ export interface WindowResult {
   heart_rate: HeartRate | null
   /** the model's attention map for this window, [classes, time', freq'] */
   attention: AttentionMap
+  /** the descriptor heads' probabilities; only for a card with heads */
+  descriptors?: WindowDescriptors
 }
 
 export interface RecordingResult {
@@ -50,6 +53,8 @@ export interface RecordingResult {
   attention_phase: PhaseShares | null
   /** a murmur verdict whose attention one phase dominates (murmurTiming); null otherwise */
   murmur_timing: 'systolic' | 'diastolic' | null
+  /** the descriptor heads over the verdict's windows (recordingDescriptors); only for a murmur verdict and a card with heads */
+  descriptors?: Descriptors
   quality: Quality
   heart_rate: HeartRate | null
   segmentation: Segmentation | null
@@ -105,6 +110,11 @@ export async function classifyFeatures(
   const verdict = gated(quality, () => verdictOf(CLASSES.map((c) => probs[c])))
   const phases =
     verdict === null || !segmentation ? null : attentionPhases(passed, verdict, features.frames, card, segmentation)
+  const descriptors = recordingDescriptors(
+    verdict,
+    passed.map((w) => w.descriptors),
+    card.heads,
+  )
   return {
     file: features.path,
     duration_s: features.durationS,
@@ -115,6 +125,7 @@ export async function classifyFeatures(
     verdict_windows: verdict === null ? [] : passed.map((w) => w.index),
     attention_phase: phases?.attention ?? null,
     murmur_timing: phases && verdict !== 'normal' ? murmurTiming(phases) : null,
+    ...(descriptors ? { descriptors } : {}),
     quality,
     heart_rate: gated(quality, () => segmentation && heartRateOf(segmentation)),
     segmentation,
@@ -175,6 +186,7 @@ function windowsFailed(windows: WindowResult[]): Quality {
 function windowResult(plan: WindowPlan, output: InferenceOutput, card: ModelCard, span: SpanAnalysis): WindowResult {
   const p = fromLogProbs(output.logProbs)
   const [, classes, time, freq] = output.attentionShape
+  const descriptors = windowDescriptors(output.headLogProbs, card.heads)
   return {
     index: plan.index,
     start_frame: plan.start,
@@ -189,6 +201,7 @@ function windowResult(plan: WindowPlan, output: InferenceOutput, card: ModelCard
     quality: span.quality,
     heart_rate: gated(span.quality, () => span.segmentation && heartRateOf(span.segmentation)),
     attention: { classes, time, freq, data: output.attention.slice(0, classes * time * freq) },
+    ...(descriptors ? { descriptors } : {}),
   }
 }
 

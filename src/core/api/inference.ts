@@ -57,6 +57,11 @@ export interface InferenceOutput {
   /** [batch, classes, time', freq'] attention, as the model outputs it */
   attention: Float32Array
   attentionShape: [number, number, number, number]
+  /**
+   * [batch, labels] log-softmax of each descriptor head, by head name (labels as the card's heads list them); only
+   * for a model whose card has heads
+   */
+  headLogProbs?: Record<string, Float32Array>
   /** milliseconds inside session.run */
   ms: number
 }

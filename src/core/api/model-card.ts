@@ -83,6 +83,38 @@ export interface Windowing {
   recording_rule: 'mean'
 }
 
+/**
+ * The murmur descriptors a model may describe as extra heads (issue 17; training/phonoscope_training/descriptors.py
+ * HEADS): name -> every label CirCor has for it, as CirCor spells them (lower case, `_` for `-`). A model's head has
+ * at least two of its name's labels (rare ones are left out in training).
+ */
+export const DESCRIPTOR_HEADS = {
+  systolic_timing: ['early_systolic', 'mid_systolic', 'late_systolic', 'holosystolic'],
+  systolic_shape: ['crescendo', 'decrescendo', 'diamond', 'plateau'],
+  systolic_pitch: ['low', 'medium', 'high'],
+  systolic_quality: ['blowing', 'harsh', 'musical'],
+  diastolic: ['no', 'yes'],
+  audible_here: ['no', 'yes'],
+} as const satisfies Record<string, readonly string[]>
+export type DescriptorName = keyof typeof DESCRIPTOR_HEADS
+
+/** The ONNX output of a descriptor head (training/phonoscope_training/export.py head_output). */
+export const headOutput = (name: string): string => `${name}_log_probs`
+
+/**
+ * One descriptor head of a model card: its ONNX output is [batch, labels] log-softmax over `labels`; a recording's
+ * probabilities are the mean of its windows' (`recording_rule`), shown only with a murmur verdict (`shown`).
+ */
+export interface DescriptorHead {
+  name: DescriptorName
+  output: string
+  labels: string[]
+  recording_rule: 'mean'
+  shown: 'murmur_verdict'
+  source?: string
+  description?: string
+}
+
 /** The parts of a model card the app uses. */
 export interface ModelCard {
   name: string
@@ -93,6 +125,8 @@ export interface ModelCard {
   aggregation: Aggregation
   fusion?: SiteFusion
   calibration?: Calibration
+  /** descriptor heads, in the order of their ONNX outputs after log_probs and attention; absent: none */
+  heads?: DescriptorHead[]
   onnx?: { file?: string; sha256?: string }
   [key: string]: unknown
 }

@@ -4,8 +4,11 @@ import { basename, dirname, join } from 'node:path'
 import { CLASSES } from '../api/classes'
 import {
   AGGREGATIONS,
+  DESCRIPTOR_HEADS,
   FUSION_FEATURES,
+  headOutput,
   type Calibration,
+  type DescriptorHead,
   type FrontendParams,
   type ModelCard,
   type SiteFusion,
@@ -86,7 +89,97 @@ export function checkCard(card: ModelCard, subject: string): ModelCard {
   }
   if (card.aggregation === 'fusion') checkFusion(card.fusion, subject)
   if (card.calibration !== undefined) checkCalibration(card.calibration, card.aggregation, subject)
+  if (card.heads !== undefined) checkHeads(card.heads, subject)
+  checkCardOutputs(card, subject)
   return card
+}
+
+const HEAD_RULES = { recording_rule: 'mean', shown: 'murmur_verdict' } as const
+
+/** Descriptor heads must be known names, each once, with its ONNX output, and two or more of its name's labels. */
+function checkHeads(heads: unknown, subject: string): void {
+  if (!Array.isArray(heads)) throw new InputError(subject, 'heads must be a list of descriptor heads')
+  const seen = new Set<string>()
+  for (const [i, head] of (heads as Partial<DescriptorHead>[]).entries()) {
+    const name = head?.name
+    if (typeof name !== 'string' || !Object.hasOwn(DESCRIPTOR_HEADS, name)) {
+      throw new InputError(
+        subject,
+        `heads[${i}]: ${JSON.stringify(name)} is not a descriptor head (want one of ${Object.keys(DESCRIPTOR_HEADS).join(', ')})`,
+      )
+    }
+    if (seen.has(name)) throw new InputError(subject, `head ${name} is listed twice`)
+    seen.add(name)
+    if (head.output !== headOutput(name)) {
+      throw new InputError(subject, `head ${name}: output ${JSON.stringify(head.output)} is not "${headOutput(name)}"`)
+    }
+    const allowed: readonly string[] = DESCRIPTOR_HEADS[name as keyof typeof DESCRIPTOR_HEADS]
+    const labels = head.labels as unknown
+    if (!Array.isArray(labels) || labels.length < 2 || new Set(labels).size !== labels.length) {
+      throw new InputError(subject, `head ${name}: labels must be two or more distinct labels`)
+    }
+    const unknown = labels.filter((label) => !allowed.includes(label as string))
+    if (unknown.length) {
+      throw new InputError(
+        subject,
+        `head ${name}: labels ${JSON.stringify(unknown)} are not allowed (want some of ${allowed.join(', ')})`,
+      )
+    }
+    for (const [key, want] of Object.entries(HEAD_RULES)) {
+      const got = head[key as keyof typeof HEAD_RULES]
+      if (got !== want) {
+        throw new InputError(subject, `head ${name}: ${key}=${JSON.stringify(got)} is not supported (want "${want}")`)
+      }
+    }
+  }
+}
+
+/** The ONNX outputs a card's model must have, in order: log_probs, attention, then each head's. */
+export const expectedOutputs = (card: ModelCard): string[] => [
+  'log_probs',
+  'attention',
+  ...(card.heads ?? []).map((h) => h.output),
+]
+
+/** A card that lists its outputs (export.py's do) must list exactly those its heads imply. */
+function checkCardOutputs(card: ModelCard, subject: string): void {
+  if (!Array.isArray(card.outputs)) return
+  const listed = (card.outputs as { name?: unknown }[]).map((o) => o?.name)
+  const want = expectedOutputs(card)
+  if (listed.join() !== want.join()) {
+    throw new InputError(subject, `outputs ${JSON.stringify(listed)} are not ${JSON.stringify(want)} (its heads)`)
+  }
+}
+
+/** What the engine sees of one graph output (onnxruntime's outputMetadata; shape empty where unknown). */
+export interface GraphOutput {
+  name: string
+  shape?: readonly (number | string)[]
+}
+
+/**
+ * The model's graph must return what its card says: outputs named as expectedOutputs, and each descriptor head's
+ * [batch, labels] with as many labels as the card lists, else an InputError naming the card and the head.
+ */
+export function checkGraphOutputs(card: ModelCard, outputs: readonly GraphOutput[], subject: string): void {
+  const names = outputs.map((o) => o.name)
+  const want = expectedOutputs(card)
+  if (names.join() !== want.join()) {
+    const heads = card.heads?.length ? `${card.heads.map((h) => h.name).join(', ')}` : 'none'
+    throw new InputError(
+      subject,
+      `the model's graph outputs ${JSON.stringify(names)} are not ${JSON.stringify(want)} (the card's heads: ${heads})`,
+    )
+  }
+  for (const head of card.heads ?? []) {
+    const size = outputs.find((o) => o.name === head.output)?.shape?.at(-1)
+    if (typeof size === 'number' && size !== head.labels.length) {
+      throw new InputError(
+        subject,
+        `head ${head.name}: the graph gives ${size} label(s), the card lists ${head.labels.length} (${head.labels.join(', ')})`,
+      )
+    }
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node'
 import type { InferenceOutput, LoadOptions, ModelInfo, WindowBatch } from '../api/inference'
 import { InputError } from '../errors'
 import type { ModelCard } from '../api/model-card'
-import { loadModelCard, sha256File } from './card'
+import { cardPathFor, checkGraphOutputs, loadModelCard, sha256File } from './card'
 import { openSession } from './providers'
 
 /**
@@ -32,6 +32,12 @@ export class OnnxModel {
       cpuMemArena: options.cpuMemArena,
       spinning: options.spinning,
     })
+    try {
+      checkGraphOutputs(card, opened.session.outputMetadata, cardPathFor(path))
+    } catch (error) {
+      await opened.session.release()
+      throw error
+    }
     const info: ModelInfo = {
       name: card.name,
       version: card.version,
@@ -66,9 +72,23 @@ export class OnnxModel {
       attention: attention.data as Float32Array,
       attentionShape: [dims[0]!, dims[1]!, dims[2]!, dims[3]!],
       ms,
+      ...this.headLogProbs(out, batch),
     }
     tensor.dispose()
     return result
+  }
+
+  /** Each descriptor head's [batch, labels] log-probs, by name: only for a card with heads. */
+  private headLogProbs(out: ort.InferenceSession.ReturnType, batch: number): Pick<InferenceOutput, 'headLogProbs'> {
+    const heads = this.info.card.heads
+    if (!heads?.length) return {}
+    const entries = heads.map((head) => {
+      const data = out[head.output]!.data as Float32Array
+      if (data.length !== batch * head.labels.length)
+        throw new Error(`${head.output} holds ${data.length} values, not ${batch}x${head.labels.length}`)
+      return [head.name, data] as const
+    })
+    return { headLogProbs: Object.fromEntries(entries) }
   }
 
   async release(): Promise<void> {
