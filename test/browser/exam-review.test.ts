@@ -1,6 +1,13 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { appUnderTest, canvasSummary, chromiumAvailable, screenshot, shownProbabilities } from '../helpers/browser'
+import {
+  appUnderTest,
+  canvasSummary,
+  chromiumAvailable,
+  openWithSample,
+  screenshot,
+  shownProbabilities,
+} from '../helpers/browser'
 
 const status = (page: Page, site: string) => page.getAttribute(`[data-testid=site-${site}]`, 'data-status')
 
@@ -9,15 +16,7 @@ describe.skipIf(!chromiumAvailable())('guided four-site exam, then review, in Ch
 
   it('records, skips and redoes sites, finishes, then reviews with playback, cursor and window verdicts', async () => {
     const { page } = app
-    const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(app.server.url)
-    await page.waitForSelector('[data-testid=device-picker] option[value$=".flac"]', { state: 'attached' })
-    const sample = await page.$$eval('[data-testid=device-picker] option', (options) =>
-      options.map((o) => (o as HTMLOptionElement).value).find((v) => v.endsWith('.flac')),
-    )
-    await page.selectOption('[data-testid=device-picker]', sample!)
-    await page.selectOption('[data-testid=replay-speed]', '4')
+    const errors = await openWithSample(page, app.server.url, 4)
     await page.fill('[data-testid=patient]', 'Exam test')
     await page.click('[data-testid=start-session]') // starts the first site, AV
 

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { appUnderTest, chromiumAvailable, screenshot } from '../helpers/browser'
+import { appUnderTest, chromiumAvailable, openWithSample, screenshot } from '../helpers/browser'
 
 const WIDTHS = [1024, 1440, 1920]
 const status = (page: Page, site: string) => page.getAttribute(`[data-testid=site-${site}]`, 'data-status')
@@ -31,15 +31,7 @@ describe.skipIf(!chromiumAvailable())('the exam as a clinician reads it: states,
 
   it('says what each site is, never shows another site’s sound, gives the spectrogram the width, and plays on click', async () => {
     const { page } = app
-    const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(app.server.url)
-    await page.waitForSelector('[data-testid=device-picker] option[value$=".flac"]', { state: 'attached' })
-    const sample = await page.$eval('[data-testid=device-picker] option[value$=".flac"]', (o) =>
-      o.getAttribute('value'),
-    )
-    await page.selectOption('[data-testid=device-picker]', sample!)
-    await page.selectOption('[data-testid=replay-speed]', '4')
+    const errors = await openWithSample(page, app.server.url, 4)
     await page.click('[data-testid=start-session]')
 
     // the sample is a replayed file: its flat peaks are no reason to tell anyone to lower a gain

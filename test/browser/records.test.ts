@@ -1,7 +1,14 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { SessionInfo } from '../../src/core/api/app'
-import { accessibilityViolations, appUnderTest, callFromPage, chromiumAvailable, screenshot } from '../helpers/browser'
+import {
+  accessibilityViolations,
+  appUnderTest,
+  callFromPage,
+  chromiumAvailable,
+  openWithSample,
+  screenshot,
+} from '../helpers/browser'
 
 const listed = (page: Page) =>
   page.$$eval('[data-testid=exam-list] .who', (whos) => whos.map((w) => w.textContent!.trim()))
@@ -19,15 +26,7 @@ describe.skipIf(!chromiumAvailable())('patient records: the live form, review se
 
   it('files the patient, ticks S1/S2, filters, keeps edits across a reload, and deletes only when confirmed', async () => {
     const { page } = app
-    const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(app.server.url)
-    await page.waitForSelector('[data-testid=device-picker] option[value$=".flac"]', { state: 'attached' })
-    const sample = await page.$eval('[data-testid=device-picker] option[value$=".flac"]', (o) =>
-      o.getAttribute('value'),
-    )
-    await page.selectOption('[data-testid=device-picker]', sample!)
-    await page.selectOption('[data-testid=replay-speed]', '4')
+    const errors = await openWithSample(page, app.server.url, 4)
     await page.fill('[data-testid=patient]', 'MRN 1001')
 
     // the model is paediatric: an adult patient is told so, a child is not

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { Result, SessionInfo } from '../../src/core/api/app'
-import { appUnderTest, callFromPage, chromiumAvailable, screenshot } from '../helpers/browser'
+import { appUnderTest, callFromPage, chromiumAvailable, openWithSample, screenshot } from '../helpers/browser'
 
 interface Tick {
   kind: string
@@ -40,15 +40,7 @@ describe.skipIf(!chromiumAvailable())('S1 and S2 ticked along the spectrograms, 
 
   it('ticks the live spectrogram where the waveform ticks, and the recorded one where each onset was heard', async () => {
     const { page } = app
-    const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(app.server.url)
-    await page.waitForSelector('[data-testid=device-picker] option[value$=".flac"]', { state: 'attached' })
-    const sample = await page.$eval('[data-testid=device-picker] option[value$=".flac"]', (o) =>
-      o.getAttribute('value'),
-    )
-    await page.selectOption('[data-testid=device-picker]', sample!)
-    await page.selectOption('[data-testid=replay-speed]', '4')
+    const errors = await openWithSample(page, app.server.url, 4)
     await page.click('[data-testid=start-session]') // records AV
 
     // live: the strip fills as the windows find the sounds, in both kinds

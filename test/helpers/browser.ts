@@ -152,6 +152,22 @@ export function appUnderTest(
   return app
 }
 
+/**
+ * Opens the app with its sample recording chosen as the source, replayed at `speed`, ready to start; returns the page
+ * errors seen from then on (a test expects none).
+ */
+export async function openWithSample(page: Page, url: string, speed: number): Promise<string[]> {
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  await page.goto(url)
+  const option = '[data-testid=device-picker] option[value$=".flac"]'
+  await page.waitForSelector(option, { state: 'attached' })
+  const sample = await page.$eval(option, (o) => o.getAttribute('value'))
+  await page.selectOption('[data-testid=device-picker]', sample!)
+  await page.selectOption('[data-testid=replay-speed]', String(speed))
+  return errors
+}
+
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 /** What axe-core finds against WCAG 2.2 A and AA on the page as it is now: one line per violation and element. */
