@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const OUT_DIR = join(ROOT, 'out', 'cli')
 /** Entry points: the command, and every script it runs in another thread or process. */
-export const ENTRIES = { main: 'src/cli/main.ts' }
+export const ENTRIES = { main: 'src/cli/main.ts', 'recording-worker': 'src/core/analysis/recording-worker.ts' }
 
 export async function buildCli() {
   await build({

@@ -222,7 +222,7 @@ export function registerBenchInference(bench: Command): void {
             failed: number
           }
           console.log(
-            `end to end (evaluate pipeline, ${e.threads} inference thread(s)): ${e.recordings} recordings, ${e.audio_s.toFixed(0)} s of audio in ${e.wall_s.toFixed(1)} s = ${e.x_realtime.toFixed(0)} x real time (front end ${e.front_end_s.toFixed(1)} s on the main thread, ${e.failed} failed)`,
+            `end to end (evaluate pipeline, ${e.threads} inference thread(s)): ${e.recordings} recordings, ${e.audio_s.toFixed(0)} s of audio in ${e.wall_s.toFixed(1)} s = ${e.x_realtime.toFixed(0)} x real time (decode + front end ${e.front_end_s.toFixed(1)} s in worker threads, ${e.failed} failed)`,
           )
           console.log(
             `  all ${e.corpus_recordings} labelled CirCor recordings: ${options.all ? 'measured' : 'projected'} ${e.projected_full_corpus_s.toFixed(0)} s (goal < 60 s)`,

@@ -19,6 +19,7 @@ interface EvaluateOptions extends InferenceCliOptions {
   recordings?: boolean
   hopFrames?: string
   limit?: string
+  jobs?: string
   /** false with --no-quality-gate */
   qualityGate: boolean
 }
@@ -88,6 +89,7 @@ export function registerEvaluate(program: Command): void {
     .option('--threads <n>', 'onnxruntime intra-op threads (default: 2 or the number of cores if fewer)')
     .option('--hop-frames <n>', "hop between windows in frames (default: the model card's)")
     .option('--limit <n>', 'only the first n rows with a valid label')
+    .option('--jobs <n>', 'worker threads for decode + front end + quality gate (default: cores - 1, at least 1)')
     .option('--json', 'print one JSON object')
     .option('--no-quality-gate', "grade every recording, as the model alone would (the Python evaluation's figures)")
     .option('--recordings', "with --json: include every recording's and patient's probabilities")
@@ -95,15 +97,17 @@ export function registerEvaluate(program: Command): void {
       runCommand(async () => {
         const hop = positiveInt(options.hopFrames, '--hop-frames')
         const limit = positiveInt(options.limit, '--limit')
+        const jobs = positiveInt(options.jobs, '--jobs')
         const manifest = readManifest(options.manifest, options.labelColumn, options.root && resolve(options.root))
         const rows = limit ? manifest.rows.slice(0, limit) : manifest.rows
         if (rows.length === 0) throw new InputError(options.manifest, `no row has a label among ${CLASSES.join(', ')}`)
-        // the front end runs on this thread while the host infers: no busy-waiting onnxruntime threads
+        // the front end runs in workers while the host infers: no busy-waiting onnxruntime threads
         const { client, info } = await startInference({ ...options, spinning: false })
         let run
         try {
           run = await runRows(rows, info.card, client, {
             hopFrames: hop,
+            jobs,
             onProgress: progress(rows.length, 'evaluate'),
           })
         } finally {

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs'
 import { CLASSES, type ClassName } from '../api/classes'
 import type { ModelCard, PatientRule } from '../api/model-card'
 import { aggregateRecordings, toRecord, type Probabilities } from './aggregate'
-import { classifyFeatures, type Inferer } from './classify'
+import type { Inferer, RecordingResult } from './classify'
 import type { Quality } from './quality'
 import type { ManifestRow } from './manifest'
 import { summarize } from './metrics'
-import { recordingFeatures } from './recording'
+import { RecordingPool } from './recording-pool'
 
 export interface RowResult {
   line: number
@@ -31,22 +31,39 @@ export interface RowFailure {
 
 export interface RunOptions {
   hopFrames?: number
-  /** recordings whose inference may be in flight while the next one's features are computed (default 3) */
-  lookahead?: number
+  /** worker threads for decode + front end + quality gate (RecordingPool; default cores - 1, at least 1) */
+  jobs?: number
   onProgress?: (done: number, total: number) => void
 }
 
 export interface RunTimings {
   wall_s: number
-  /** main-thread seconds spent on decode + front end */
+  /** seconds the workers spent on decode + front end (off the main thread, overlapping inference) */
   features_s: number
   audio_s: number
 }
 
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!
+
+function rowResult(row: ManifestRow, r: RecordingResult): RowResult {
+  return {
+    line: row.line,
+    file: row.file,
+    patient_id: row.patientId,
+    label: row.label,
+    frames: r.frames,
+    duration_s: r.duration_s,
+    windows: r.windows.length,
+    probabilities: r.probabilities,
+    quality: r.verdict === null ? { ...r.quality, ok: false } : r.quality,
+    heart_rate_bpm: r.heart_rate && r.heart_rate.bpm,
+  }
+}
+
 /**
- * Classifies every row: decode + front end on this thread while the inference host runs the previous recordings'
- * windows (up to `lookahead` recordings in flight), so the two overlap on two cores. A row that fails (bad audio,
- * missing file, host crash) is recorded with its reason and the run goes on.
+ * Classifies every row: decode, front end, segmentation and quality gate in a RecordingPool's workers while the
+ * inference host runs the earlier recordings' windows, so they overlap; results come in manifest order. A row that
+ * fails (bad audio, missing file, host crash) is recorded with its reason and the run goes on.
  */
 export async function runRows(
   rows: ManifestRow[],
@@ -54,67 +71,34 @@ export async function runRows(
   inferer: Inferer,
   options: RunOptions = {},
 ): Promise<{ results: RowResult[]; failures: RowFailure[]; timings: RunTimings }> {
-  const lookahead = options.lookahead ?? 3
-  const results: RowResult[] = []
-  const failures: RowFailure[] = []
-  const inflight = new Set<Promise<void>>()
+  const pool = new RecordingPool({ card, hopFrames: options.hopFrames, jobs: options.jobs })
   const start = performance.now()
-  let featureMs = 0
+  let featuresS = 0
   let audio = 0
   let done = 0
-  const finish = () => options.onProgress?.(++done, rows.length)
-  const fail = (row: ManifestRow, error: unknown) =>
-    failures.push({
-      line: row.line,
-      file: row.file,
-      reason: (error instanceof Error ? error.message : String(error)).split('\n')[0]!,
-    })
-  for (const row of rows) {
-    const t0 = performance.now()
-    let features
-    try {
-      if (!existsSync(row.path)) throw new Error(`${row.path}: file not found`)
-      features = await recordingFeatures(row.path, card.frontend)
-    } catch (error) {
-      fail(row, error)
-      finish()
-      continue
-    } finally {
-      featureMs += performance.now() - t0
-    }
-    audio += features.durationS
-    const job = classifyFeatures(features, card, inferer, options.hopFrames)
-      .then(
-        (r) => {
-          results.push({
-            line: row.line,
-            file: row.file,
-            patient_id: row.patientId,
-            label: row.label,
-            frames: r.frames,
-            duration_s: r.duration_s,
-            windows: r.windows.length,
-            probabilities: r.probabilities,
-            quality: r.verdict === null ? { ...r.quality, ok: false } : r.quality,
-            heart_rate_bpm: r.heart_rate && r.heart_rate.bpm,
-          })
-        },
-        (error) => {
-          fail(row, error)
-        },
-      )
-      .finally(() => {
-        inflight.delete(job)
-        finish()
-      })
-    inflight.add(job)
-    if (inflight.size >= lookahead) await Promise.race(inflight)
+  try {
+    const outcomes = await Promise.all(
+      rows.map(async (row): Promise<RowResult | RowFailure> => {
+        try {
+          if (!existsSync(row.path)) throw new Error(`${row.path}: file not found`)
+          const { value, features_s } = await pool.classify(row.path, inferer)
+          featuresS += features_s
+          audio += value.duration_s
+          return rowResult(row, value)
+        } catch (error) {
+          return { line: row.line, file: row.file, reason: firstLine(error) }
+        } finally {
+          options.onProgress?.(++done, rows.length)
+        }
+      }),
+    )
+    const results = outcomes.filter((o): o is RowResult => 'probabilities' in o)
+    const failures = outcomes.filter((o): o is RowFailure => 'reason' in o)
+    const timings = { wall_s: (performance.now() - start) / 1000, features_s: featuresS, audio_s: audio }
+    return { results, failures, timings }
+  } finally {
+    await pool.close()
   }
-  await Promise.all(inflight)
-  results.sort((a, b) => a.line - b.line)
-  failures.sort((a, b) => a.line - b.line)
-  const timings = { wall_s: (performance.now() - start) / 1000, features_s: featureMs / 1000, audio_s: audio }
-  return { results, failures, timings }
 }
 
 /** The rows the quality gate passed: what the metrics of the rest are computed on. */

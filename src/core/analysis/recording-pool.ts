@@ -1,0 +1,200 @@
+import { availableParallelism } from 'node:os'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { InferenceOutput, WindowBatch } from '../api/inference'
+import type { ModelCard } from '../api/model-card'
+import type { Inferer, RecordingResult } from './classify'
+import type { RecordingFeatures } from './recording'
+
+/** What a pool worker is started with (workerData). */
+export interface PoolWorkerData {
+  card: ModelCard
+  hopFrames?: number
+}
+
+/** The pool's messages to a worker. */
+export type PoolRequest =
+  | { type: 'task'; id: number; path: string; classify: boolean }
+  | { type: 'inferred'; call: number; output: InferenceOutput }
+  | { type: 'infer-failed'; call: number; message: string }
+
+/** A worker's messages to the pool; `features_ms` is its time on decode + front end. */
+export type PoolReply =
+  | { type: 'features'; id: number; features: RecordingFeatures; features_ms: number }
+  | { type: 'classified'; id: number; result: RecordingResult; features_ms: number }
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'infer'; id: number; call: number; input: WindowBatch }
+
+/** A recording done in a worker, with the worker's seconds on decode + front end. */
+export interface Pooled<T> {
+  value: T
+  features_s: number
+}
+
+export interface PoolOptions {
+  card: ModelCard
+  /** hop between windows in frames (default: the card's) */
+  hopFrames?: number
+  /** worker threads (default defaultJobs()) */
+  jobs?: number
+  /** the worker script (default: recording-worker beside this module, bundled or from the sources) */
+  worker?: URL
+}
+
+/**
+ * Recordings in flight in one worker: one being decoded while the previous one waits for the inference host, so
+ * a single worker keeps the host fed; more would only hold more signals in memory.
+ */
+const PER_WORKER = 2
+
+/** Workers that leave one core to the inference host: cores - 1, at least 1. */
+export const defaultJobs = (): number => Math.max(1, availableParallelism() - 1)
+
+interface Task {
+  id: number
+  path: string
+  inferer?: Inferer
+  resolve: (reply: PoolReply & { type: 'features' | 'classified' }) => void
+  reject: (error: Error) => void
+}
+
+interface Slot {
+  worker: Worker
+  tasks: Map<number, Task>
+}
+
+/** The tsx ESM API as a URL, to run the worker from the TypeScript sources (tests, `tsx`). */
+function tsxApi(): string {
+  const pkg = createRequire(import.meta.url).resolve('tsx/package.json')
+  return pathToFileURL(join(pkg, '..', 'dist', 'esm', 'api', 'index.mjs')).href
+}
+
+/**
+ * Starts the worker: the bundle's recording-worker.mjs beside out/cli/main.mjs (scripts/build-cli.mjs), or, when
+ * this module runs from its .ts source, recording-worker.ts through tsx.
+ */
+function startWorker(workerData: PoolWorkerData, script?: URL): Worker {
+  if (script) return new Worker(script, { workerData })
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./recording-worker.mjs', import.meta.url), { workerData })
+  const entry = new URL('./recording-worker.ts', import.meta.url).href
+  const boot = `import(${JSON.stringify(tsxApi())}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}) })`
+  return new Worker(boot, { eval: true, workerData })
+}
+
+/**
+ * Decode + resample + log-Mel (and, to classify, the segmentation and quality gate) of recordings in worker
+ * threads, so the next recordings' features are computed while the inference host runs the current one. Features
+ * come back in transferred buffers; to classify, the worker runs classifyFeatures with its windows sent through
+ * this thread to the caller's inferer, so the results are those of the main-thread path. Tasks beyond
+ * jobs x PER_WORKER wait here as paths. A file that fails rejects its own task; a worker that dies rejects its
+ * tasks and is replaced.
+ */
+export class RecordingPool {
+  private readonly slots: (Slot | undefined)[]
+  private readonly waiting: Task[] = []
+  private readonly data: PoolWorkerData
+  private nextId = 1
+  private closed = false
+
+  constructor(private readonly options: PoolOptions) {
+    const jobs = options.jobs ?? defaultJobs()
+    if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be a positive integer, not ${jobs}`)
+    this.slots = Array.from({ length: jobs }, () => undefined)
+    this.data = { card: options.card, hopFrames: options.hopFrames }
+  }
+
+  /** The recording's features, computed in a worker (RecordingFeatures as recordingFeatures gives them). */
+  async features(path: string): Promise<Pooled<RecordingFeatures>> {
+    const reply = await this.submit(path)
+    if (reply.type !== 'features') throw new Error(`unexpected ${reply.type} reply`)
+    return { value: reply.features, features_s: reply.features_ms / 1000 }
+  }
+
+  /** The recording classified (classifyFeatures) in a worker, its windows run by `inferer` on this thread. */
+  async classify(path: string, inferer: Inferer): Promise<Pooled<RecordingResult>> {
+    const reply = await this.submit(path, inferer)
+    if (reply.type !== 'classified') throw new Error(`unexpected ${reply.type} reply`)
+    return { value: reply.result, features_s: reply.features_ms / 1000 }
+  }
+
+  /** Stops the workers; tasks still in flight are rejected. */
+  async close(): Promise<void> {
+    this.closed = true
+    const gone = new Error('recording pool closed')
+    for (const task of this.waiting.splice(0)) task.reject(gone)
+    await Promise.all(
+      this.slots.map((slot, i) => {
+        this.slots[i] = undefined
+        if (!slot) return undefined
+        for (const task of slot.tasks.values()) task.reject(gone)
+        return slot.worker.terminate()
+      }),
+    )
+  }
+
+  private submit(path: string, inferer?: Inferer) {
+    if (this.closed) return Promise.reject(new Error('recording pool closed'))
+    return new Promise<PoolReply & { type: 'features' | 'classified' }>((resolve, reject) => {
+      this.waiting.push({ id: this.nextId++, path, inferer, resolve, reject })
+      this.dispatch()
+    })
+  }
+
+  /** Hands waiting tasks, in order, to the least busy workers with room. */
+  private dispatch(): void {
+    while (this.waiting.length > 0) {
+      let best = -1
+      for (let i = 0; i < this.slots.length; i++) {
+        const busy = this.slots[i]?.tasks.size ?? 0
+        if (busy < PER_WORKER && (best < 0 || busy < (this.slots[best]?.tasks.size ?? 0))) best = i
+      }
+      if (best < 0) return
+      const slot = (this.slots[best] ??= this.spawn(best))
+      const task = this.waiting.shift()!
+      slot.tasks.set(task.id, task)
+      slot.worker.postMessage({ type: 'task', id: task.id, path: task.path, classify: Boolean(task.inferer) })
+    }
+  }
+
+  private spawn(index: number): Slot {
+    const slot: Slot = { worker: startWorker(this.data, this.options.worker), tasks: new Map() }
+    slot.worker.on('message', (reply: PoolReply) => this.receive(slot, reply))
+    const lost = (why: string) => {
+      if (this.slots[index] !== slot) return
+      this.slots[index] = undefined
+      const error = new Error(`recording worker ${why}`)
+      for (const task of slot.tasks.values()) task.reject(error)
+      slot.tasks.clear()
+      if (!this.closed) this.dispatch()
+    }
+    slot.worker.on('error', (error) => lost(`failed: ${error.message}`))
+    slot.worker.on('exit', (code) => lost(`exited with code ${code}`))
+    return slot
+  }
+
+  private receive(slot: Slot, reply: PoolReply): void {
+    const task = slot.tasks.get(reply.id)
+    if (!task) return
+    if (reply.type === 'infer') return void this.relay(slot, task, reply.call, reply.input)
+    slot.tasks.delete(reply.id)
+    if (reply.type === 'failed') task.reject(new Error(reply.message))
+    else task.resolve(reply)
+    this.dispatch()
+  }
+
+  /** Runs a worker's window batch on the task's inferer and sends the output back. */
+  private relay(slot: Slot, task: Task, call: number, input: WindowBatch): void {
+    task.inferer!.infer(input).then(
+      (output) => slot.worker.postMessage({ type: 'inferred', call, output } satisfies PoolRequest),
+      (error: unknown) =>
+        slot.worker.postMessage({
+          type: 'infer-failed',
+          call,
+          message: error instanceof Error ? error.message : String(error),
+        } satisfies PoolRequest),
+    )
+  }
+}

@@ -1,0 +1,116 @@
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { WindowBatch } from '../../src/core/api/inference'
+import type { ModelCard } from '../../src/core/api/model-card'
+import { classifyFeatures, type Inferer } from '../../src/core/analysis/classify'
+import { runRows } from '../../src/core/analysis/evaluate'
+import type { ManifestRow } from '../../src/core/analysis/manifest'
+import { recordingFeatures } from '../../src/core/analysis/recording'
+import { RecordingPool } from '../../src/core/analysis/recording-pool'
+import { loadModelCard } from '../../src/core/model/card'
+import { OnnxModel } from '../../src/core/model/engine'
+import { corpus, scratch } from '../helpers/paths'
+import { tinyModel } from './model-fixture'
+
+const { available, dir } = corpus()
+const FILES = ['13918_AV.flac', '13918_MV.flac', '13918_PV.flac'].map((f) => join(dir, 'audio', f))
+const { put } = scratch('phonoscope-pool-')
+
+let card: ModelCard
+let model: OnnxModel
+beforeAll(async () => {
+  const path = tinyModel()
+  card = loadModelCard(path)
+  model = await OnnxModel.load({ modelPath: path, provider: 'cpu', threads: 1 })
+}, 180_000)
+afterAll(() => model?.release())
+
+const row = (line: number, path: string): ManifestRow => ({
+  line,
+  file: path.split('/').pop()!,
+  path,
+  patientId: `p${line}`,
+  label: 'normal',
+})
+
+/** The model, except that the first recording's windows wait until another recording's window has run. */
+function firstHeldBack(): Inferer {
+  let release: () => void
+  const released = new Promise<void>((done) => (release = done))
+  let first: Float32Array | undefined
+  return {
+    async infer(input: WindowBatch) {
+      first ??= input.data
+      if (input.data === first) await released
+      const output = await model.infer(input)
+      if (input.data !== first) release()
+      return output
+    },
+  }
+}
+
+describe.skipIf(!available)('RecordingPool', () => {
+  it('gives the features of the main-thread path, in the order asked', async () => {
+    const pool = new RecordingPool({ card, jobs: 2 })
+    try {
+      const pooled = await Promise.all(FILES.map((f) => pool.features(f)))
+      for (const [i, file] of FILES.entries()) {
+        const { value, features_s } = pooled[i]!
+        expect(value).toEqual(await recordingFeatures(file, card.frontend))
+        expect(value.data).toBeInstanceOf(Float32Array)
+        expect(features_s).toBeGreaterThan(0)
+      }
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it("classifies as classifyFeatures on this thread does, the windows run by the caller's inferer", async () => {
+    const pool = new RecordingPool({ card, jobs: 1 })
+    try {
+      for (const file of FILES) {
+        const main = await classifyFeatures(await recordingFeatures(file, card.frontend), card, model)
+        expect((await pool.classify(file, model)).value).toEqual(main)
+      }
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it("fails a bad file alone, with the main-thread path's message", async () => {
+    const broken = put('broken.wav', 'not audio at all\n'.repeat(5))
+    const expected = await recordingFeatures(broken, card.frontend).then(
+      () => 'decoded',
+      (error: Error) => error.message,
+    )
+    const pool = new RecordingPool({ card, jobs: 1 })
+    try {
+      const outcomes = await Promise.allSettled([FILES[0]!, broken, FILES[1]!].map((f) => pool.features(f)))
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+      expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe(expected)
+    } finally {
+      await pool.close()
+    }
+  })
+})
+
+describe.skipIf(!available)('runRows through the pool', () => {
+  it('keeps manifest order when a later recording finishes first, and reports bad rows without stopping', async () => {
+    const broken = put('broken-row.wav', 'not audio at all\n'.repeat(5))
+    const rows = [row(2, FILES[0]!), row(3, broken), row(4, FILES[1]!), row(5, join(dir, 'nope.flac'))]
+    rows.push(row(6, FILES[2]!))
+    const run = await runRows(rows, card, firstHeldBack(), { jobs: 2 })
+    expect(run.results.map((r) => r.line)).toEqual([2, 4, 6])
+    expect(run.failures.map((f) => f.line)).toEqual([3, 5])
+    expect(run.failures[1]!.reason).toBe(`${join(dir, 'nope.flac')}: file not found`)
+    for (const r of run.results) {
+      const main = await classifyFeatures(
+        await recordingFeatures(rows.find((x) => x.line === r.line)!.path, card.frontend),
+        card,
+        model,
+      )
+      expect(r.probabilities).toEqual(main.probabilities)
+      expect(r.windows).toBe(main.windows.length)
+    }
+  })
+})
