@@ -7,6 +7,7 @@ import { InputError } from '../../core/errors'
 import { runCommand } from '../run'
 import { runPythonModule } from '../python'
 import { registerDecodeBench } from './bench-decode'
+import { registerBenchEvaluate } from './bench-evaluate'
 import { registerBenchInference } from './bench-inference'
 import { positiveInt } from '../options'
 import { registerLiveBench } from './bench-live'
@@ -57,6 +58,7 @@ async function benchTypeScript(files: string[]): Promise<number> {
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print figures (no pass/fail)')
   registerBenchInference(bench)
+  registerBenchEvaluate(bench)
   registerLiveBench(bench)
   registerDecodeBench(bench)
   registerRecordsBench(bench)
