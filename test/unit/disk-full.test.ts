@@ -55,7 +55,7 @@ describe.skipIf(!isRoot)('recording onto a full disk', () => {
     expect(site.duration_s.toFixed(1)).toBe(message![2])
 
     const kept = await samplesOf(join(folder, 'AV.wav'))
-    expect(kept.length).toBeGreaterThan(4000 * 10)
+    expect(kept.length).toBeGreaterThan(4000 * 5) // seconds of it: the database and its WAL share the 200 KiB
     expect(kept.length).toBe(Math.round(site.duration_s * 4000))
     expect(kept).toEqual((await samplesOf(SAMPLE_RECORDING)).slice(0, kept.length))
     expect(readdirSync(folder).sort()).toEqual(['AV.wav', 'session.json']) // no temp file, no lock left
