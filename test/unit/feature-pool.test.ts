@@ -69,8 +69,10 @@ describe.skipIf(!available)('RecordingPool', () => {
     const pool = new RecordingPool({ card, jobs: 1 })
     try {
       for (const file of FILES) {
-        const main = await classifyFeatures(await recordingFeatures(file, card.frontend), card, model)
-        expect((await pool.classify(file, model)).value).toEqual(main)
+        const features = await recordingFeatures(file, card.frontend)
+        const pooled = await pool.classify(file, model)
+        expect(pooled.value).toEqual(await classifyFeatures(features, card, model))
+        expect(pooled.sample_rate).toBe(features.sampleRate)
       }
     } finally {
       await pool.close()

@@ -23,14 +23,15 @@ export type PoolRequest =
 /** A worker's messages to the pool; `features_ms` is its time on decode + front end. */
 export type PoolReply =
   | { type: 'features'; id: number; features: RecordingFeatures; features_ms: number }
-  | { type: 'classified'; id: number; result: RecordingResult; features_ms: number }
+  | { type: 'classified'; id: number; result: RecordingResult; features_ms: number; sample_rate: number }
   | { type: 'failed'; id: number; message: string }
   | { type: 'infer'; id: number; call: number; input: WindowBatch }
 
-/** A recording done in a worker, with the worker's seconds on decode + front end. */
+/** A recording done in a worker, with the worker's seconds on decode + front end and the file's sample rate. */
 export interface Pooled<T> {
   value: T
   features_s: number
+  sample_rate: number
 }
 
 export interface PoolOptions {
@@ -110,14 +111,14 @@ export class RecordingPool {
   async features(path: string): Promise<Pooled<RecordingFeatures>> {
     const reply = await this.submit(path)
     if (reply.type !== 'features') throw new Error(`unexpected ${reply.type} reply`)
-    return { value: reply.features, features_s: reply.features_ms / 1000 }
+    return { value: reply.features, features_s: reply.features_ms / 1000, sample_rate: reply.features.sampleRate }
   }
 
   /** The recording classified (classifyFeatures) in a worker, its windows run by `inferer` on this thread. */
   async classify(path: string, inferer: Inferer): Promise<Pooled<RecordingResult>> {
     const reply = await this.submit(path, inferer)
     if (reply.type !== 'classified') throw new Error(`unexpected ${reply.type} reply`)
-    return { value: reply.result, features_s: reply.features_ms / 1000 }
+    return { value: reply.result, features_s: reply.features_ms / 1000, sample_rate: reply.sample_rate }
   }
 
   /** Stops the workers; tasks still in flight are rejected. */

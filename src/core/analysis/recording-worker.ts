@@ -33,7 +33,7 @@ async function run(id: number, path: string, classify: boolean): Promise<void> {
     return post({ type: 'features', id, features, features_ms }, buffers)
   }
   const result = await classifyFeatures(features, card, inferer(id), hopFrames)
-  post({ type: 'classified', id, result, features_ms })
+  post({ type: 'classified', id, result, features_ms, sample_rate: features.sampleRate })
 }
 
 port.on('message', (request: PoolRequest) => {
