@@ -1,11 +1,14 @@
 import type { Command } from 'commander'
 import { join } from 'node:path'
 import { runRows } from '../../core/analysis/evaluate'
-import { readManifest } from '../../core/analysis/manifest'
+import type { Inferer } from '../../core/analysis/classify'
+import { readManifest, type ManifestRow } from '../../core/analysis/manifest'
 import { defaultJobs } from '../../core/analysis/recording-pool'
 import { circorDir } from '../../core/data'
 import { InputError } from '../../core/errors'
+import type { ModelCard } from '../../core/api/model-card'
 import { defaultModelPath } from '../../core/model/card'
+import type { InferenceClient } from '../../core/model/client'
 import { runPythonModule } from '../python'
 import { runCommand } from '../run'
 import { startInference } from '../inference'
@@ -29,6 +32,7 @@ interface PythonPipeline {
   audio_s: number
   compute_s: number
   front_end_s: number
+  cpu_s: number
   runtime: string
   threads: number
 }
@@ -37,7 +41,35 @@ interface Throughput {
   audio_s: number
   wall_s: number
   features_s: number
+  /** seconds inside session.run, summed over the windows */
+  session_s: number
+  /** CPU seconds of this process (main thread + workers) and of the inference host: where the cores went */
+  cli_cpu_s: number
+  host_cpu_s: number
   failed: number
+}
+
+/** One timed run of the evaluate pipeline, with the CPU it took in this process and in the host. */
+async function timedRun(rows: ManifestRow[], client: InferenceClient, card: ModelCard, jobs: number, label: string) {
+  let sessionMs = 0
+  const counted: Inferer = {
+    infer: async (input) => {
+      const output = await client.infer(input)
+      sessionMs += output.ms
+      return output
+    },
+  }
+  const host = (await client.stats()).cpuMicros
+  const cli = process.cpuUsage()
+  const run = await runRows(rows, card, counted, { jobs, onProgress: progress(rows.length, label) })
+  const { user, system } = process.cpuUsage(cli)
+  return {
+    ...run.timings,
+    session_s: sessionMs / 1000,
+    cli_cpu_s: (user + system) / 1e6,
+    host_cpu_s: ((await client.stats()).cpuMicros - host) / 1e6,
+    failed: run.failures.length,
+  }
 }
 
 const PYTHON_THREADS = 2
@@ -83,12 +115,8 @@ export function registerBenchEvaluate(bench: Command): void {
               const run = JSON.parse(await runPythonModule('bench_evaluate', args, stdin)) as PythonPipeline
               if (!python || run.compute_s < python.compute_s) python = run
             }
-            const run = await runRows(rows, info.card, client, {
-              jobs,
-              onProgress: progress(rows.length, `round ${round + 1}/${rounds}: TypeScript`),
-            })
-            if (!typescript || run.timings.wall_s < typescript.wall_s)
-              typescript = { ...run.timings, failed: run.failures.length }
+            const run = await timedRun(rows, client, info.card, jobs, `round ${round + 1}/${rounds}: TypeScript`)
+            if (!typescript || run.wall_s < typescript.wall_s) typescript = run
           }
         } finally {
           await client.close()
@@ -110,9 +138,12 @@ export function registerBenchEvaluate(bench: Command): void {
         console.log(
           `TypeScript   ${tsX.toFixed(0)} x real time (${ts.wall_s.toFixed(1)} s; ${jobs} worker(s), ${info.threads} inference thread(s); workers' decode + front end ${ts.features_s.toFixed(1)} s; ${ts.failed} failed)`,
         )
+        console.log(
+          `  session.run ${ts.session_s.toFixed(1)} s; CPU: CLI (main + workers) ${ts.cli_cpu_s.toFixed(1)} s, inference host ${ts.host_cpu_s.toFixed(1)} s`,
+        )
         if (python) {
           console.log(
-            `Python       ${pyX!.toFixed(0)} x real time (${python.compute_s.toFixed(1)} s; soundfile + librosa front end ${python.front_end_s.toFixed(1)} s, ${python.runtime}, ${python.threads} threads; ${python.failed} failed)`,
+            `Python       ${pyX!.toFixed(0)} x real time (${python.compute_s.toFixed(1)} s; soundfile + librosa front end ${python.front_end_s.toFixed(1)} s, CPU ${python.cpu_s.toFixed(1)} s, ${python.runtime}, ${python.threads} threads; ${python.failed} failed)`,
           )
           console.log(`ratio TS / Python  ${result.ratio_typescript_over_python!.toFixed(2)} (goal >= 2)`)
         }
