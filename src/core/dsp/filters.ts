@@ -47,14 +47,23 @@ export function filtfilt(x: Float64Array, sections: Biquad[]): Float64Array {
   return x
 }
 
+/** One FFT per size, kept: building one lays out its tables, which cost as much as a transform of a recording. */
+const FFTS = new Map<number, FFT>()
+function fftOf(size: number): FFT {
+  let fft = FFTS.get(size)
+  if (!fft) FFTS.set(size, (fft = new FFT(size)))
+  return fft
+}
+
 /** |analytic signal| (the Hilbert envelope), by FFT over the next power of two of the signal's length. */
 export function hilbertEnvelope(x: Float64Array): Float64Array {
   let size = 4
   while (size < x.length) size *= 2
-  const fft = new FFT(size)
-  const input = fft.createComplexArray() as number[]
+  const fft = fftOf(size)
+  // interleaved re, im (fft.js's layout) in typed arrays: no boxed array of a recording's length to fill
+  const input = new Float64Array(2 * size)
   for (let i = 0; i < x.length; i++) input[2 * i] = x[i]!
-  const spectrum = fft.createComplexArray() as number[]
+  const spectrum = new Float64Array(2 * size)
   fft.transform(spectrum, input)
   // keep DC and Nyquist, double the positive frequencies, drop the negative ones
   for (let k = 1; k < size / 2; k++) {
@@ -63,5 +72,7 @@ export function hilbertEnvelope(x: Float64Array): Float64Array {
   }
   for (let k = size / 2 + 1; k < size; k++) spectrum[2 * k] = spectrum[2 * k + 1] = 0
   fft.inverseTransform(input, spectrum)
-  return Float64Array.from({ length: x.length }, (_, i) => Math.hypot(input[2 * i]!, input[2 * i + 1]!))
+  const envelope = new Float64Array(x.length)
+  for (let i = 0; i < x.length; i++) envelope[i] = Math.hypot(input[2 * i]!, input[2 * i + 1]!)
+  return envelope
 }
