@@ -100,26 +100,44 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
       advance()
     }
     for (const exam of exams) {
-      const sites: SiteRecord[] = []
-      const audio: Partial<Record<Site, string>> = {}
+      // each site stored first, then all classified at once: one site's front end runs while another's windows are
+      // in the inference host (the results keep the files' order)
+      const stored: { path: string; site: Site; wav: string; sha256: string }[] = []
       for (const { path, site } of exam.files) {
         const wav = join(scratch, `${site}.wav`)
         const sha256 = await storeLosslessly(path, wav).catch((error: unknown) => void fail(path, error))
-        if (sha256 !== undefined && known.has(sha256)) summary.skipped++
-        else if (sha256 !== undefined) {
-          // outside the file's try: a model that does not start is no file's problem, and ends the import
-          runtime ??= await options.model()
-          try {
-            sites.push(await classified(wav, site, sha256, basename(path), runtime))
-            audio[site] = wav
-            known.add(sha256)
-          } catch (error) {
-            // the scratch copy's name means nothing to the user
-            fail(path, isInputError(error) && error.subject === wav ? new InputError(path, error.problem) : error)
-          }
+        if (sha256 === undefined) advance()
+        else if (known.has(sha256)) {
+          summary.skipped++
+          advance()
+        } else {
+          known.add(sha256) // a second copy in the same import is skipped too
+          stored.push({ path, site, wav, sha256 })
         }
-        advance()
       }
+      // outside the files' try: a model that does not start is no file's problem, and ends the import
+      if (stored.length > 0) runtime ??= await options.model()
+      const results = await Promise.all(
+        stored.map(({ path, site, wav, sha256 }) =>
+          classified(wav, site, sha256, basename(path), runtime!).then(
+            (record) => (advance(), record),
+            (error: unknown) => {
+              known.delete(sha256)
+              // the scratch copy's name means nothing to the user
+              fail(path, isInputError(error) && error.subject === wav ? new InputError(path, error.problem) : error)
+              advance()
+              return undefined
+            },
+          ),
+        ),
+      )
+      const sites: SiteRecord[] = []
+      const audio: Partial<Record<Site, string>> = {}
+      results.forEach((record, i) => {
+        if (!record) return
+        sites.push(record)
+        audio[record.site] = stored[i]!.wav
+      })
       if (sites.length === 0) continue
       const info = await fileExam(exam.patient, sites, audio, options.repository, runtime!)
       filed(info)
