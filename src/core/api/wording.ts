@@ -56,6 +56,6 @@ export const SITE_NAMES: Record<Site, string> = {
 export const SESSION_STATUS_LABELS: Record<SessionStatus, string> = {
   recording: 'Recording',
   complete: 'Complete',
-  incomplete: 'Incomplete: sites not recorded',
+  incomplete: 'Incomplete',
   interrupted: 'Interrupted',
 }
