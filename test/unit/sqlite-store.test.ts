@@ -222,7 +222,7 @@ describe('the SQLite repository', () => {
         writeFileSync(path, bytes)
       } else {
         const db = new Database(path)
-        db.prepare("UPDATE sites SET probabilities = '[{' WHERE site = 'AV'").run()
+        db.prepare("UPDATE examinations SET listed = '[{'").run()
         db.close()
       }
       await expect(new SqliteStore(home).list()).rejects.toMatchObject({

@@ -79,6 +79,9 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       INSERT INTO site_windows (exam, site, windows) SELECT exam, site, windows FROM sites;
       ALTER TABLE sites DROP COLUMN windows;
     `),
+  // 4: each examination as a listing gives it (its sites' summaries, findings and all), one JSON text a row, so that
+  // listing thousands reads one column of one table; rows saved before it are listed from their sites instead
+  (db) => db.exec('ALTER TABLE examinations ADD COLUMN listed TEXT'),
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

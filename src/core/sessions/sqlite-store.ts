@@ -110,6 +110,8 @@ export class SqliteStore implements SessionRepository {
   private writing?: Promise<Database.Database>
   private reading?: Database.Database
   private readonly holds = new Holds((id) => this.folder(id))
+  /** each exam's listing as last parsed, by id, with the revision it was parsed at (readSessions) */
+  private readonly listings = new Map<string, { revision: number; info: SessionInfo }>()
 
   /**
    * @param home the folder of the database, the audio and the backups
@@ -250,6 +252,7 @@ export class SqliteStore implements SessionRepository {
     this.transaction(db, () => {
       this.readSession(db, id) // not_found
       db.prepare('DELETE FROM examinations WHERE id = ?').run(id)
+      this.listings.delete(id)
     })
     // its audio goes after its rows: a crash between leaves files no listing shows, never a session without audio
     const doomed = join(this.sessionsDir, `.deleted-${id}-${randomBytes(4).toString('hex')}`)
@@ -353,6 +356,7 @@ export class SqliteStore implements SessionRepository {
 
   /** Closes the database (tests, rebuild); the next call opens it again. */
   close(): void {
+    this.listings.clear() // the next database opened (a rebuild, a restored backup) is read afresh
     const writing = this.writing
     this.writing = undefined
     void writing?.then((db) => db.close()).catch(() => undefined)
@@ -535,13 +539,36 @@ export class SqliteStore implements SessionRepository {
     )
   }
 
-  /** Every session (of one patient), oldest first. */
+  /**
+   * Every session (of one patient), oldest first, as a listing has it (SessionRepository.list). Each exam's listing
+   * is parsed once per revision and kept: the app lists again after every edit, and re-reading thousands of exams'
+   * JSON would cost it most of a listing (only the ids and revisions are read to find what changed).
+   */
   private readSessions(db: Database.Database, patient?: string): SessionInfo[] {
     const where = patient === undefined ? '' : 'WHERE patient = ?'
     const args = patient === undefined ? [] : [patient]
-    const rows = db.prepare(`SELECT * FROM examinations ${where} ORDER BY id`).all(...args) as Row[]
-    const exams = patient === undefined ? '' : 'WHERE exam IN (SELECT id FROM examinations WHERE patient = ?)'
-    return this.assemble(db, rows, exams, args, false) // a listing: each site's summary
+    const rows = db.prepare(`SELECT id, revision FROM examinations ${where} ORDER BY id`).all(...args) as Row[]
+    const stale = rows.filter((row) => this.listings.get(row.id as string)?.revision !== row.revision)
+    if (stale.length > 0) {
+      const texts = db.prepare(`SELECT id, revision, listed FROM examinations ${where}`).all(...args) as Row[]
+      const wanted = new Set(stale.map((row) => row.id as string))
+      // rows saved before schema 4 have no listing of their own: those are read from their sites
+      const older = texts.some((row) => row.listed === null && wanted.has(row.id as string))
+      const assembled = new Map<string, SessionInfo>()
+      if (older) {
+        const exams = db.prepare(`SELECT * FROM examinations ${where}`).all(...args) as Row[]
+        const sites = patient === undefined ? '' : 'WHERE exam IN (SELECT id FROM examinations WHERE patient = ?)'
+        for (const info of this.assemble(db, exams, sites, args, false)) assembled.set(info.id, info)
+      }
+      for (const row of texts) {
+        const id = row.id as string
+        if (!wanted.has(id)) continue
+        const info =
+          row.listed === null ? assembled.get(id)! : (parseColumn(row.listed as string, 'listed') as SessionInfo)
+        this.listings.set(id, { revision: row.revision as number, info })
+      }
+    }
+    return rows.map((row) => this.listings.get(row.id as string)!.info)
   }
 
   /**
@@ -588,7 +615,7 @@ export class SqliteStore implements SessionRepository {
 
   /** The whole session saved (inside a transaction), with its revision counted and its session.json beside its audio. */
   private writeSession(db: Database.Database, info: SessionInfo): void {
-    const exam = { id: info.id, ...toRow(info, EXAM_COLUMNS, EXAM_JSON_COLUMNS) }
+    const exam = { id: info.id, ...toRow(info, EXAM_COLUMNS, EXAM_JSON_COLUMNS), listed: JSON.stringify(listed(info)) }
     const columns = Object.keys(exam)
     db.prepare(
       `INSERT INTO examinations (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})
