@@ -45,13 +45,19 @@ describe.skipIf(!chromiumAvailable())('guided four-site exam, then review, in Ch
     await page.click('[data-testid=site-primary]')
     await expect.poll(() => page.isVisible('[data-testid=review-last]')).toBe(true)
 
-    // review the examination just finished
+    // review the examination just finished; each site's recording is fetched once (waveform and playback share it)
+    const wavFetches: string[] = []
+    page.on('request', (request) => {
+      if (/\/api\/artefact\?.*kind=wav/.test(request.url())) wavFetches.push(request.url())
+    })
     await page.click('[data-testid=review-last]')
     await expect.poll(() => page.textContent('.head h2')).toContain('Exam test')
     expect(await page.textContent('[data-testid=site-PV]')).toContain('skipped')
     await expect.poll(async () => (await canvasSummary(page, 'review-spectrogram')).painted).toBeGreaterThan(0)
     const overlayAll = await canvasSummary(page, 'review-attention')
     expect(overlayAll.painted).toBeGreaterThan(0)
+    await expect.poll(() => page.isEnabled('[data-testid=play]')).toBe(true)
+    expect(wavFetches).toHaveLength(1)
 
     // playback moves the cursor along the spectrogram
     const cursor = async () =>
