@@ -232,6 +232,19 @@ describe('the SQLite repository', () => {
     }
   })
 
+  it('lists each exam as last saved, whether many changed since the last listing or a few', async () => {
+    const home = fresh('listings')
+    const store = new SqliteStore(home)
+    const ids = Array.from({ length: 70 }, (_, i) => `20260101-1000${String(i).padStart(2, '0')}-aaaa`)
+    for (const id of ids) await store.create(exam(id))
+    expect((await store.list()).map((s) => s.id)).toEqual(ids) // 70 new: one pass over them all
+    await store.update(ids[3]!, (s) => void (s.notes = 'edited'))
+    const again = await store.list() // one changed: read alone
+    expect(again[3]!.notes).toBe('edited')
+    expect(again).toEqual(await new SqliteStore(home).list())
+    await store.letGoAll()
+  })
+
   it('keeps the last seven daily backups', async () => {
     const home = fresh('backups')
     mkdirSync(join(home, 'backups'))

@@ -16,6 +16,8 @@ import { patientsMatching, SessionStore } from './store'
 
 /** How long a write waits for another process's transaction (they are short) before it gives up. */
 const BUSY_MS = 10_000
+/** up to this many exams changed since the last listing are read one by one, not in a pass over all of them */
+const FEW_STALE = 64
 /** the compiled binding this process loads (Electron's own in development: native.ts) */
 const BINDING = sqliteBinding()
 /** What the WAL file is cut back to once checkpointed. */
@@ -550,19 +552,23 @@ export class SqliteStore implements SessionRepository {
     const rows = db.prepare(`SELECT id, revision FROM examinations ${where} ORDER BY id`).all(...args) as Row[]
     const stale = rows.filter((row) => this.listings.get(row.id as string)?.revision !== row.revision)
     if (stale.length > 0) {
-      const texts = db.prepare(`SELECT id, revision, listed FROM examinations ${where}`).all(...args) as Row[]
+      // a few changed (the app after an edit): those rows alone; many (a first listing): one pass over them all
       const wanted = new Set(stale.map((row) => row.id as string))
+      const one = db.prepare('SELECT id, revision, listed FROM examinations WHERE id = ?')
+      const texts = (
+        stale.length <= FEW_STALE
+          ? stale.map((row) => one.get(row.id))
+          : db.prepare(`SELECT id, revision, listed FROM examinations ${where}`).all(...args)
+      ).filter((row) => wanted.has((row as Row).id as string)) as Row[]
       // rows saved before schema 4 have no listing of their own: those are read from their sites
-      const older = texts.some((row) => row.listed === null && wanted.has(row.id as string))
       const assembled = new Map<string, SessionInfo>()
-      if (older) {
+      if (texts.some((row) => row.listed === null)) {
         const exams = db.prepare(`SELECT * FROM examinations ${where}`).all(...args) as Row[]
         const sites = patient === undefined ? '' : 'WHERE exam IN (SELECT id FROM examinations WHERE patient = ?)'
         for (const info of this.assemble(db, exams, sites, args, false)) assembled.set(info.id, info)
       }
       for (const row of texts) {
         const id = row.id as string
-        if (!wanted.has(id)) continue
         const info =
           row.listed === null ? assembled.get(id)! : (parseColumn(row.listed as string, 'listed') as SessionInfo)
         this.listings.set(id, { revision: row.revision as number, info })
