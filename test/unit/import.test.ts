@@ -57,6 +57,16 @@ describe.runIf(available && shippedModelAvailable())('phonoscope import', () => 
       ['14241', ['PV']],
     ])
     expect(listed(home, '--patient', '14241')).toHaveLength(1)
+    // a page: the newest one; the one before it; by status; a bad value is refused by the contract
+    const [newest] = listed(home, '--limit', '1')
+    expect(newest!.id).toBe(exams.at(-1)!.id)
+    expect(listed(home, '--limit', '1', '--before', newest!.id).map((e) => e.id)).toEqual([exams[0]!.id])
+    expect(listed(home, '--status', 'complete')).toHaveLength(2)
+    expect(listed(home, '--status', 'recording')).toEqual([])
+    const refused = phonoscope('sessions', 'list', '--status', 'done', '--sessions', home)
+    expect(refused.status).toBe(2)
+    expect(refused.stderr).toMatch(/status/)
+    expect(phonoscope('sessions', 'list', '--limit', '0', '--sessions', home).stderr).toMatch(/--limit/)
   })
 
   it('classifies every recording as `classify` does: the same windows, probabilities, and patient verdict', () => {

@@ -96,6 +96,25 @@ describe.each(IMPLEMENTATIONS)('the repository contract: %s', (_, open) => {
     await repo.letGoAll()
   })
 
+  it('lists in pages (the newest `limit`, then those `before` the oldest shown) and by status', async () => {
+    const repo = open()
+    const days = Array.from({ length: 70 }, (_, i) => `202601${String(1 + (i % 28)).padStart(2, '0')}`)
+    const ids = days.map((day, i) => `${day}-${String(100000 + i)}-aaaa`).sort()
+    for (const [i, id] of ids.entries())
+      await repo.create(
+        exam(id, { patient: i % 2 ? 'MRN-odd' : 'MRN-even', status: i === 3 ? 'incomplete' : 'complete' }),
+      )
+    const listed = async (filter = {}) => (await repo.list(filter)).map((s) => s.id)
+    expect(await listed({ limit: 30 })).toEqual(ids.slice(-30))
+    expect(await listed({ limit: 30, before: ids.at(-30) })).toEqual(ids.slice(-60, -30))
+    expect(await listed({ limit: 30, before: ids.at(-60) })).toEqual(ids.slice(0, -60)) // the last page: short
+    expect(await listed({ limit: 5, patient: 'MRN-odd' })).toEqual(ids.filter((_, i) => i % 2).slice(-5))
+    expect(await listed({ limit: 1000 })).toEqual(ids)
+    expect(await listed({ status: 'incomplete' })).toEqual([ids[3]])
+    expect(await listed({ status: 'recording' })).toEqual([])
+    await repo.letGoAll()
+  })
+
   it('removes a session and its audio for good', async () => {
     const repo = open()
     const info = exam('20260101-100000-aaaa')
@@ -171,10 +190,13 @@ describe.each(IMPLEMENTATIONS)('the repository contract: %s', (_, open) => {
     expect(read.sites[1]).toMatchObject({ status: 'interrupted', duration_s: 1 / 1000 })
     expect(read.status).toBe('recording') // this process still holds the session
     expect((await repo.list())[0]!.sites[1]!.status).toBe('interrupted')
+    expect((await repo.list({ status: 'recording' })).map((s) => s.id)).toEqual([info.id])
     expect(await repo.recover()).toEqual([info.id])
     await repo.letGoAll()
     expect(await repo.recover()).toEqual([info.id]) // nobody holds it now: the session too
     expect((await repo.get(info.id)).status).toBe('interrupted')
+    expect(await repo.list({ status: 'recording' })).toEqual([])
+    expect((await repo.list({ status: 'interrupted' })).map((s) => s.id)).toEqual([info.id])
     expect(await repo.recover()).toEqual([])
   })
 })

@@ -57,6 +57,10 @@ describe('the SQLite repository', () => {
 
     const store = new SqliteStore(home)
     const [got] = await store.list()
+    // its listing filled in on opening (v5), as the listing gives it
+    const filled = new Database(join(home, 'phonoscope.db'), { readonly: true })
+    expect(JSON.parse(filled.prepare('SELECT listed FROM examinations').pluck().get() as string)).toEqual(got)
+    filled.close()
     expect(got).toMatchObject({
       id: info.id,
       notes: info.notes,
@@ -242,6 +246,11 @@ describe('the SQLite repository', () => {
     const again = await store.list() // one changed: read alone
     expect(again[3]!.notes).toBe('edited')
     expect(again).toEqual(await new SqliteStore(home).list())
+    // a first page of a fresh store (66 new: one pass over their ids' range), and the next one
+    const other = new SqliteStore(home)
+    const page = await other.list({ limit: 66 })
+    expect(page).toEqual(again.slice(-66))
+    expect(await other.list({ limit: 66, before: page[0]!.id })).toEqual(again.slice(0, 4))
     await store.letGoAll()
   })
 

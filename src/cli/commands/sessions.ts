@@ -1,12 +1,13 @@
 import type { Command } from 'commander'
 import { createInterface } from 'node:readline/promises'
-import { validateCall, type SessionInfo } from '../../core/api/app'
+import { SESSION_STATUSES, validateCall, type SessionFilter, type SessionInfo } from '../../core/api/app'
 import { CLASS_LABELS, type Probabilities } from '../../core/api/classes'
 import { withheldText } from '../../core/analysis/quality'
 import { InputError } from '../../core/errors'
 import { openRepository } from '../../core/sessions/open'
 import type { SessionRepository } from '../../core/sessions/repository'
 import { cliRepository, STORE_OPTION } from '../back-end'
+import { positiveInt } from '../options'
 import { runCommand } from '../run'
 
 interface StoreOptions {
@@ -34,6 +35,21 @@ export function examJson(info: SessionInfo) {
   }
 }
 
+interface ListOptions {
+  patient?: string
+  status?: string
+  limit?: string
+  before?: string
+}
+
+/** sessions.list's filter from the options given (checked by validateCall). */
+const listFilter = ({ patient, status, limit, before }: ListOptions): SessionFilter =>
+  Object.fromEntries(
+    Object.entries({ patient, status, before, limit: positiveInt(limit, '--limit') }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  )
+
 /** The examinations in the store, read without the model: list, show, delete. */
 export function registerSessions(program: Command): void {
   const sessions = program.command('sessions').description('the examinations in the store (no model needed)')
@@ -41,11 +57,14 @@ export function registerSessions(program: Command): void {
     .command('list')
     .description('examinations, oldest first (one whose recorder is gone shows as interrupted)')
     .option('--patient <id>', "only this patient's")
+    .option('--status <status>', `only these: ${SESSION_STATUSES.join(', ')}`)
+    .option('--limit <n>', 'only the newest n (a page)')
+    .option('--before <id>', 'only those older than this examination (the next page)')
     .option('--json', 'print a JSON array: id, patient_id, started_at, status, verdict, probabilities, sites')
     .option(...STORE_OPTION)
-    .action((options: StoreOptions & { patient?: string }) =>
+    .action((options: StoreOptions & ListOptions) =>
       runCommand(async () => {
-        const filter = options.patient === undefined ? {} : { patient: options.patient }
+        const filter = listFilter(options)
         validateCall('sessions.list', filter)
         const exams = await cliRepository(options.sessions).list(filter)
         if (options.json) return void console.log(JSON.stringify(exams.map(examJson)))

@@ -48,7 +48,8 @@ export type SourceSpec =
 
 export type SiteStatus = 'pending' | 'recording' | 'done' | 'skipped' | 'interrupted'
 /** complete: finished with every site done or skipped; incomplete: finished with sites still to do (sitesToDo) */
-export type SessionStatus = 'recording' | 'complete' | 'incomplete' | 'interrupted'
+export const SESSION_STATUSES = ['recording', 'complete', 'incomplete', 'interrupted'] as const
+export type SessionStatus = (typeof SESSION_STATUSES)[number]
 
 export interface WindowVerdict {
   site: Site
@@ -155,6 +156,9 @@ export interface Finding {
 }
 
 /** What sessions.list may filter by (all optional; dates as ISO 8601, inclusive). */
+/** The examinations a list shows at first, and adds each time older ones are asked for (sessions.list's limit). */
+export const LIST_PAGE = 100
+
 export interface SessionFilter {
   patient?: string
   query?: string
@@ -162,6 +166,11 @@ export interface SessionFilter {
   to?: string
   /** a patient verdict, or 'withheld' for exams without one */
   verdict?: ClassName | 'withheld'
+  status?: SessionStatus
+  /** a page: only exams older than this one (its id) */
+  before?: string
+  /** a page: at most this many, the newest that match (a list of thousands is read, sent and shown in pages) */
+  limit?: number
 }
 
 /** What session.update may change; a finding set to null is removed. */
@@ -259,6 +268,9 @@ export const COMMAND_SCHEMAS: { readonly [C in CommandName]: Exact<Params<C>> } 
     from: optional(date),
     to: optional(date),
     verdict: optional(oneOf([...CLASSES, 'withheld'] as const)),
+    status: optional(oneOf(SESSION_STATUSES)),
+    before: optional(session),
+    limit: optional(integer(1, 100_000)),
   }),
   'session.update': object({
     session,

@@ -82,7 +82,18 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
   // 4: each examination as a listing gives it (its sites' summaries, findings and all), one JSON text a row, so that
   // listing thousands reads one column of one table; rows saved before it are listed from their sites instead
   (db) => db.exec('ALTER TABLE examinations ADD COLUMN listed TEXT'),
+  // 5: the ids and revisions a listing starts from, in an index of their own (not read through the wide rows), and
+  // the status (the live view asks for the exam being recorded); the store fills in the listing of rows saved
+  // before 4 (LISTINGS_FILLED)
+  (db) =>
+    db.exec(`
+      CREATE INDEX examinations_revision ON examinations (id, revision);
+      CREATE INDEX examinations_status ON examinations (status);
+    `),
 ]
+
+/** The version whose opening writer gives every row saved before schema 4 its listing. */
+export const LISTINGS_FILLED = 5
 
 export const SCHEMA_VERSION = MIGRATIONS.length
 

@@ -31,8 +31,9 @@ export interface SessionRepository {
   /** The session as it stands (a writer that is gone reads as interrupted); never writes. */
   get(id: string): Promise<SessionInfo>
   /**
-   * Every session that matches (sessionMatches), oldest first, each site as its summary (filter.ts LISTED_SITE_FIELDS,
-   * `windows: []`: get has the rest, and thousands of exams list fast); never writes (a listing works on a full disk).
+   * Every session that matches (sessionMatches), oldest first, or the newest `limit` of them (newestPage), each site
+   * as its summary (filter.ts LISTED_SITE_FIELDS, `windows: []`: get has the rest, and thousands of exams list fast);
+   * never writes (a listing works on a full disk).
    */
   list(filter?: SessionFilter): Promise<SessionInfo[]>
   /** Deletes a session and its audio for good (the caller checked nobody records it). */

@@ -7,8 +7,8 @@ import { SESSION_ID, type Finding, type Patient, type SessionFilter, type Sessio
 import { framesOnDisk, repairWav } from '../audio/wav-repair'
 import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
-import { LISTED_SITE_FIELDS, listed, sessionMatches } from './filter'
-import { migrate, SCHEMA_VERSION, versionOf } from './migrations'
+import { lastOf, listed, sessionMatches } from './filter'
+import { LISTINGS_FILLED, migrate, SCHEMA_VERSION, versionOf } from './migrations'
 import { sqliteBinding } from './native'
 import { DiskFullError, Holds, isDiskFull, ownersOf, savingTo, settle } from './ownership'
 import type { SessionRepository } from './repository'
@@ -40,13 +40,30 @@ const SITE_JSON_COLUMNS = [
   'heart_sounds',
   'murmur_timing',
 ] as const
-/** the site columns a listing reads (filter.ts LISTED_SITE_FIELDS) */
-const isListed = (c: string) => (LISTED_SITE_FIELDS as readonly string[]).includes(c)
-const LISTED_COLUMNS = SITE_COLUMNS.filter(isListed)
-const LISTED_JSON_COLUMNS = SITE_JSON_COLUMNS.filter(isListed)
 const PATIENT_COLUMNS = ['name', 'birth_year', 'age_group', 'sex'] as const
 
 type Row = Record<string, unknown>
+
+/** Whether a session's status may yet change as it settles (list reads it again): someone was recording it. */
+const unsettled = (info: SessionInfo): boolean =>
+  info.status === 'recording' || info.sites.some((site) => site.status === 'recording')
+
+/**
+ * The rows sessions.list's filter may select, by indexed columns alone: never fewer than sessionMatches keeps (a
+ * status asked for also takes the sessions still recording, which may read as interrupted once settled).
+ */
+function listingWhere(filter: SessionFilter): { where: string; args: unknown[] } {
+  const terms: [string, unknown[]][] = []
+  if (filter.patient !== undefined) terms.push(['patient = ?', [filter.patient]])
+  if (filter.status !== undefined) terms.push(["status IN (?, 'recording')", [filter.status]])
+  if (filter.before !== undefined) terms.push(['id < ?', [filter.before]])
+  if (filter.from !== undefined) terms.push(['created >= ?', [filter.from]])
+  if (filter.to !== undefined) terms.push(['created <= ?', [lastOf(filter.to)]])
+  return {
+    where: terms.length === 0 ? '' : `WHERE ${terms.map(([term]) => term).join(' AND ')}`,
+    args: terms.flatMap(([, args]) => args),
+  }
+}
 
 /** A row's columns onto an object: NULL leaves the field out, JSON columns parse. */
 function fromRow(row: Row, columns: readonly string[], json: readonly string[]): Row {
@@ -232,14 +249,14 @@ export class SqliteStore implements SessionRepository {
   async list(filter: SessionFilter = {}): Promise<SessionInfo[]> {
     const db = await this.reader()
     const { sessions, patients } = this.guard(() =>
-      db.transaction(() => ({
-        sessions: this.readSessions(db, filter.patient),
-        patients: new Map(this.readPatients(db).map((p) => [p.id, p])),
-      }))(),
+      db.transaction(() => {
+        const patients = new Map(this.readPatients(db).map((p) => [p.id, p]))
+        return { sessions: this.readSessions(db, filter, patients), patients }
+      })(),
     )
     const settled = await Promise.all(
       sessions.map((s) =>
-        s.status === 'recording' || s.sites.some((site) => site.status === 'recording')
+        unsettled(s)
           ? this.get(s.id).then(listed, () => undefined) // undefined: removed meanwhile
           : s,
       ),
@@ -414,6 +431,7 @@ export class SqliteStore implements SessionRepository {
       const from = migrate(db, (version) => {
         if (version > 0) this.backup(db, `phonoscope-v${version}-${Date.now()}.db`)
       })
+      if (from > 0 && from < LISTINGS_FILLED) this.fillListings(db)
       if (from < SCHEMA_VERSION) db.pragma('wal_checkpoint(TRUNCATE)')
       return db
     })
@@ -424,6 +442,15 @@ export class SqliteStore implements SessionRepository {
       db.close()
       throw error
     }
+  }
+
+  /** Rows saved before schema 4 given their listing (readSessions reads such a row whole until then). */
+  private fillListings(db: Database.Database): void {
+    const ids = db.prepare('SELECT id FROM examinations WHERE listed IS NULL').pluck().all() as string[]
+    const fill = db.prepare('UPDATE examinations SET listed = ? WHERE id = ?')
+    db.transaction(() => {
+      for (const id of ids) fill.run(JSON.stringify(listed(this.readSession(db, id).info)), id)
+    })()
   }
 
   /** Whether `source` (every legacy folder, without one) was imported already. */
@@ -542,53 +569,62 @@ export class SqliteStore implements SessionRepository {
   }
 
   /**
-   * Every session (of one patient), oldest first, as a listing has it (SessionRepository.list). Each exam's listing
-   * is parsed once per revision and kept: the app lists again after every edit, and re-reading thousands of exams'
-   * JSON would cost it most of a listing (only the ids and revisions are read to find what changed).
+   * The sessions that may match `filter` (list settles and checks them), oldest first, as a listing has them: the
+   * newest `filter.limit` of them, found newest first a page at a time, so that the first page of thousands reads and
+   * parses little more than itself. SQL narrows by the indexed columns; sessionMatches decides.
    */
-  private readSessions(db: Database.Database, patient?: string): SessionInfo[] {
-    const where = patient === undefined ? '' : 'WHERE patient = ?'
-    const args = patient === undefined ? [] : [patient]
-    const rows = db.prepare(`SELECT id, revision FROM examinations ${where} ORDER BY id`).all(...args) as Row[]
-    const stale = rows.filter((row) => this.listings.get(row.id as string)?.revision !== row.revision)
-    if (stale.length > 0) {
-      // a few changed (the app after an edit): those rows alone; many (a first listing): one pass over them all
-      const wanted = new Set(stale.map((row) => row.id as string))
-      const one = db.prepare('SELECT id, revision, listed FROM examinations WHERE id = ?')
-      const texts = (
-        stale.length <= FEW_STALE
-          ? stale.map((row) => one.get(row.id))
-          : db.prepare(`SELECT id, revision, listed FROM examinations ${where}`).all(...args)
-      ).filter((row) => wanted.has((row as Row).id as string)) as Row[]
-      // rows saved before schema 4 have no listing of their own: those are read from their sites
-      const assembled = new Map<string, SessionInfo>()
-      if (texts.some((row) => row.listed === null)) {
-        const exams = db.prepare(`SELECT * FROM examinations ${where}`).all(...args) as Row[]
-        const sites = patient === undefined ? '' : 'WHERE exam IN (SELECT id FROM examinations WHERE patient = ?)'
-        for (const info of this.assemble(db, exams, sites, args, false)) assembled.set(info.id, info)
-      }
-      for (const row of texts) {
-        const id = row.id as string
-        const info =
-          row.listed === null ? assembled.get(id)! : (parseColumn(row.listed as string, 'listed') as SessionInfo)
-        this.listings.set(id, { revision: row.revision as number, info })
+  private readSessions(db: Database.Database, filter: SessionFilter, patients: Map<string, Patient>): SessionInfo[] {
+    const { where, args } = listingWhere(filter)
+    const rows = db.prepare(`SELECT id, revision FROM examinations ${where} ORDER BY id DESC`).all(...args) as Row[]
+    const limit = filter.limit ?? rows.length
+    const step = Math.max(limit, FEW_STALE)
+    const page: SessionInfo[] = []
+    for (let start = 0; start < rows.length && page.length < limit; start += step) {
+      const chunk = rows.slice(start, start + step)
+      this.parseListings(db, chunk)
+      for (const row of chunk) {
+        const info = this.listings.get(row.id as string)!.info
+        // a session still recording may yet read as interrupted: its status is judged once settled
+        const judged = unsettled(info) ? { ...filter, status: undefined } : filter
+        if (sessionMatches(info, judged, patients.get(info.patient)) && page.push(info) === limit) break
       }
     }
-    return rows.map((row) => this.listings.get(row.id as string)!.info)
+    return page.reverse()
   }
 
   /**
-   * Examination rows with their sites and findings (those `where` selects): whole, or as a listing has them (each
-   * site's summary: only LISTED_SITE_FIELDS' columns are read).
+   * Each exam's listing among `rows` (newest first) not parsed at its revision yet, parsed and kept: the app lists
+   * again after every edit, and re-reading thousands of exams' JSON would cost it most of a listing. A few changed
+   * (the app after an edit) are read one by one, many (a first listing) in one pass over their range of ids.
    */
-  private assemble(db: Database.Database, rows: Row[], where: string, args: unknown[], whole = true): SessionInfo[] {
-    const windows = new Map<string, unknown>()
-    if (whole) {
-      for (const row of db.prepare(`SELECT * FROM site_windows ${where}`).all(...args) as Row[])
-        windows.set(`${row.exam as string}/${row.site as string}`, parseColumn(row.windows as string, 'windows'))
+  private parseListings(db: Database.Database, rows: Row[]): void {
+    const stale = rows.filter((row) => this.listings.get(row.id as string)?.revision !== row.revision)
+    if (stale.length === 0) return
+    const wanted = new Set(stale.map((row) => row.id as string))
+    const texts = (
+      stale.length <= FEW_STALE
+        ? stale.map((row) => db.prepare('SELECT id, revision, listed FROM examinations WHERE id = ?').get(row.id))
+        : db
+            .prepare('SELECT id, revision, listed FROM examinations WHERE id BETWEEN ? AND ?')
+            .all(stale.at(-1)!.id, stale[0]!.id)
+    ).filter((row) => wanted.has((row as Row).id as string)) as Row[]
+    for (const row of texts) {
+      const id = row.id as string
+      // a row saved before schema 4 that the back-fill has not reached (openWriter): read whole
+      const info =
+        row.listed === null
+          ? listed(this.readSession(db, id).info)
+          : (parseColumn(row.listed as string, 'listed') as SessionInfo)
+      this.listings.set(id, { revision: row.revision as number, info })
     }
-    const [columns, json] = whole ? [SITE_COLUMNS, SITE_JSON_COLUMNS] : [LISTED_COLUMNS, LISTED_JSON_COLUMNS]
-    const select = ['exam', 'site', ...columns, ...json].join(', ')
+  }
+
+  /** Examination rows, whole, with their sites and findings (those `where` selects). */
+  private assemble(db: Database.Database, rows: Row[], where: string, args: unknown[]): SessionInfo[] {
+    const windows = new Map<string, unknown>()
+    for (const row of db.prepare(`SELECT * FROM site_windows ${where}`).all(...args) as Row[])
+      windows.set(`${row.exam as string}/${row.site as string}`, parseColumn(row.windows as string, 'windows'))
+    const select = ['exam', 'site', ...SITE_COLUMNS, ...SITE_JSON_COLUMNS].join(', ')
     const sites = new Map<string, Row[]>()
     for (const row of db
       .prepare(`SELECT ${select} FROM sites ${where} ORDER BY exam, position`)
@@ -608,7 +644,7 @@ export class SqliteStore implements SessionRepository {
       info.sites = (sites.get(id) ?? []).map((s) => {
         const site = {
           site: s.site,
-          ...fromRow(s, columns, json),
+          ...fromRow(s, SITE_COLUMNS, SITE_JSON_COLUMNS),
           windows: windows.get(`${id}/${s.site as string}`) ?? [],
         } as unknown as SessionInfo['sites'][number]
         const finding = findings.get(`${id}/${site.site}`)

@@ -8,7 +8,7 @@ import { framesOnDisk, repairWav } from '../audio/wav-repair'
 import { WavWriter } from '../audio/wav-writer'
 import { InputError } from '../errors'
 import { withLock } from './owner-lock'
-import { sessionMatches, listed } from './filter'
+import { listed, newestPage, sessionMatches } from './filter'
 import { Holds, ownersOf, savingTo, settle } from './ownership'
 import type { SessionRepository } from './repository'
 
@@ -132,7 +132,8 @@ export class SessionStore implements SessionRepository {
 
   async list(filter: SessionFilter = {}): Promise<SessionInfo[]> {
     const patients = new Map((await this.patients()).map((p) => [p.id, p]))
-    return (await this.whole()).filter((s) => sessionMatches(s, filter, patients.get(s.patient))).map(listed)
+    const matching = (await this.whole()).filter((s) => sessionMatches(s, filter, patients.get(s.patient)))
+    return newestPage(matching, filter).map(listed)
   }
 
   /** Every session that reads, whole (its windows too): what a migration into a database copies. */

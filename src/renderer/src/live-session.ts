@@ -160,7 +160,7 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
 
   /** Whether the server records an examination of another window (at start-up, after a reconnect, a refusal). */
   async function findRunning(): Promise<void> {
-    const sessions = await api.call('sessions.list', {}).catch(() => [] as SessionInfo[])
+    const sessions = await api.call('sessions.list', { status: 'recording' }).catch(() => [] as SessionInfo[])
     const other = sessions.find((s) => s.status === 'recording' && !mine(s.id))
     // a listing carries each site's summary: following the exam shows all of it (heart sounds and all)
     running.value = other && (await api.call('session.get', { session: other.id }).catch(() => other))
