@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import metrics, records
+from . import data, descriptor_eval, metrics, records
 from .aggregation import aggregate, fit_fusion
 from .data import CLASS_INDEX, CLASSES
 
@@ -137,10 +137,21 @@ def evaluate_folds(folds: dict[int, list[dict]], n_boot: int = 1000) -> dict:
     return out
 
 
+def descriptor_metrics(folds: dict[int, list[dict]], config: dict, recs: list | None, n_boot: int) -> dict:
+    """The descriptor heads' figures (descriptor_eval.py) of a run that has heads; {} without."""
+    heads = config.get("heads")
+    if not heads or not all("descriptors" in r for rows in folds.values() for r in rows):
+        return {}
+    return descriptor_eval.evaluate(folds, heads, recs if recs is not None else data.read_manifest(), n_boot)
+
+
 def evaluate_record(record: dict, n_boot: int = 1000, recs: list | None = None) -> dict:
-    """The metrics of a committed run record (records.py): its header and every level of evaluate_folds."""
-    head = {k: v for k, v in record.items() if k not in ("columns", "predictions")}
-    return {**head, "levels": evaluate_folds(records.fold_rows(record, recs), n_boot)}
+    """The metrics of a committed run record (records.py): its header, every level of evaluate_folds and the
+    descriptor heads' figures."""
+    head = {k: v for k, v in record.items() if k not in ("columns", *records.ROW_LISTS)}
+    folds = records.fold_rows(record, recs)
+    return {**head, "levels": evaluate_folds(folds, n_boot),
+            "descriptors": descriptor_metrics(folds, record["config"], recs, n_boot)}
 
 
 def evaluate_run(run_dir: Path, n_boot: int = 1000, plots: bool = True, results_dir: Path | None = None) -> dict:
@@ -148,7 +159,9 @@ def evaluate_run(run_dir: Path, n_boot: int = 1000, plots: bool = True, results_
     run_dir = Path(run_dir)
     folds = load_run(run_dir)
     records.write_record(records.record_of_run(run_dir, run_info(run_dir), folds), results_dir)
-    result = {"run": run_dir.name, "folds": sorted(folds), **run_info(run_dir), "levels": evaluate_folds(folds, n_boot)}
+    info = run_info(run_dir)
+    result = {"run": run_dir.name, "folds": sorted(folds), **info, "levels": evaluate_folds(folds, n_boot),
+              "descriptors": descriptor_metrics(folds, info["config"], None, n_boot)}
     if plots:
         for level, by_fold in level_predictions(folds).items():
             plot_level(run_dir, level, *pooled(by_fold), result["levels"][level]["pooled"])

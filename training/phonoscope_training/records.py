@@ -28,11 +28,15 @@ def record_path(name: str, results_dir: Path | None = None) -> Path:
     return Path(results_dir or RESULTS_DIR) / f"{name}.json"
 
 
+ROW_LISTS = ("predictions", "descriptor_predictions")
+
+
 def _dump(record: dict) -> str:
     """JSON with one prediction row per line (readable diffs, no pretty-printed arrays of numbers)."""
-    head = {k: v for k, v in record.items() if k != "predictions"}
-    rows = ",\n".join("  " + json.dumps(r) for r in record["predictions"])
-    return json.dumps(head, indent=1)[:-2] + ',\n "predictions": [\n' + rows + "\n ]\n}\n"
+    head = {k: v for k, v in record.items() if k not in ROW_LISTS}
+    lists = [",\n".join("  " + json.dumps(r) for r in record[k]) for k in ROW_LISTS if k in record]
+    named = [f' "{k}": [\n{rows}\n ]' for k, rows in zip((k for k in ROW_LISTS if k in record), lists)]
+    return json.dumps(head, indent=1)[:-2] + ",\n" + ",\n".join(named) + "\n}\n"
 
 
 def write_record(record: dict, results_dir: Path | None = None) -> Path:
@@ -46,7 +50,14 @@ def record_of_run(run_dir: Path, info: dict, folds: dict[int, list[dict]]) -> di
     """A record from a run's out-of-fold predictions (train.py's predictions.json rows) and run_info()."""
     rows = [[r["file"], int(r["fold"]), *[round(float(p), PROB_DECIMALS) for p in r["probs"]]]
             for k in sorted(folds) for r in folds[k]]
-    return {"run": Path(run_dir).name, "folds": sorted(folds), **info, "columns": COLUMNS, "predictions": rows}
+    record = {"run": Path(run_dir).name, "folds": sorted(folds), **info, "columns": COLUMNS, "predictions": rows}
+    heads = (info.get("config") or {}).get("heads")
+    if heads:  # each head's out-of-fold label probabilities, in the config's head order
+        record["descriptor_predictions"] = [
+            [r["file"], int(r["fold"]), *[[round(float(p), PROB_DECIMALS) for p in r["descriptors"][name]]
+                                          for name in heads]]
+            for k in sorted(folds) for r in folds[k]]
+    return record
 
 
 def ensemble(name: str, members: list[dict]) -> dict:
@@ -87,4 +98,10 @@ def fold_rows(record: dict, recs: list[data.Recording] | None = None) -> dict[in
             raise ValueError(f"record {record['run']}: {file} is in fold {r.fold} of the manifest, not {fold}")
         folds[fold].append({"file": file, "patient_id": r.patient_id, "fold": fold, "location": r.location,
                             "label_patient": r.label_patient, "label_recording": r.label_recording, "probs": probs})
+    heads = list(record["config"].get("heads") or {})
+    described = {(file, fold): dict(zip(heads, probs)) for file, fold, *probs in record.get("descriptor_predictions", [])}
+    for rows in folds.values():
+        for row in rows:
+            if (row["file"], row["fold"]) in described:
+                row["descriptors"] = described[(row["file"], row["fold"])]
     return folds

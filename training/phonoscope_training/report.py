@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import records
+from . import descriptor_eval, records
 from .calibration import N_BINS, calibrate_folds
 from .data import CLASSES, TRAINING_ROOT, read_manifest
 from .evaluate import evaluate_record
@@ -164,6 +164,7 @@ def write_results(results_dir: Path, out: Path, n_boot: int = 1000) -> Path:
             size = {k: next(iter(q["folds"].values()))["bytes"][k] / 1e6 for k in ("fp32", "int8")}
             lines.append(f"| {name} | latency / size | {lat['fp32']:.1f} ms, {size['fp32']:.1f} MB | "
                          f"{lat['int8']:.1f} ms, {size['int8']:.1f} MB | |")
+    lines += descriptor_eval.section(runs)
     lines += calibration_section(found, recs)
     notes = TRAINING_ROOT / "RESULTS.notes.md"
     if notes.exists():
