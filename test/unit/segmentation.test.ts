@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { annotatedRate, matchOnsets, parseAnnotation } from '../../src/core/analysis/annotation'
 import { readCsvTable } from '../../src/core/analysis/manifest'
 import { evaluateSegmentation } from '../../src/core/analysis/segmentation-eval'
+import { psdFeature } from '../../src/core/analysis/heart-rate'
 import { heartRateOf, segmentHeartCycles } from '../../src/core/analysis/segmentation'
+import { PowerSpectrum } from '../../src/core/dsp/fft'
+import { hilbertEnvelope } from '../../src/core/dsp/filters'
+import { hammingPeriodic } from '../../src/core/dsp/logmel'
 import { RATE, syntheticPcg } from '../helpers/heart-sounds'
 import { corpus } from '../helpers/paths'
 
@@ -40,6 +44,65 @@ describe('heart-cycle segmentation on synthetic heart sounds', () => {
 
   it('finds no heart cycles in a span shorter than two of the slowest', () => {
     expect(segmentHeartCycles(new Float32Array(RATE), RATE)).toBeNull()
+  })
+})
+
+/** a reproducible pseudo-random signal in [-0.5, 0.5) */
+function noise(n: number): Float64Array {
+  let seed = 12345
+  return Float64Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5)
+}
+
+describe('the segmentation features', () => {
+  it('Hilbert envelope: |x + i H(x)| of the zero-padded signal, as a direct DFT gives it', () => {
+    const x = noise(50)
+    const size = 64
+    // analytic signal: the DFT's positive frequencies doubled, DC and Nyquist kept, negative ones dropped
+    const X = Array.from({ length: size }, (_, k) => {
+      let [re, im] = [0, 0]
+      x.forEach(
+        (v, n) => (
+          (re += v * Math.cos((2 * Math.PI * k * n) / size)),
+          (im -= v * Math.sin((2 * Math.PI * k * n) / size))
+        ),
+      )
+      const gain = k === 0 || k === size / 2 ? 1 : k < size / 2 ? 2 : 0
+      return [gain * re, gain * im] as const
+    })
+    const expected = Array.from(x, (_, n) => {
+      let [re, im] = [0, 0]
+      X.forEach(([a, b], k) => {
+        const [c, s] = [Math.cos((2 * Math.PI * k * n) / size), Math.sin((2 * Math.PI * k * n) / size)]
+        re += a * c - b * s
+        im += a * s + b * c
+      })
+      return Math.hypot(re, im) / size
+    })
+    const envelope = hilbertEnvelope(x)
+    expect(envelope).toHaveLength(x.length)
+    envelope.forEach((v, n) => expect(v).toBeCloseTo(expected[n]!, 10))
+  })
+
+  it('PSD feature: the mean 40-60 Hz power of each frame centred on its feature frame, as the full spectrum gives it', () => {
+    const [rate, step, fft] = [4000, 80, 256]
+    const band = noise(4000)
+    const frames = Math.floor(band.length / step)
+    const spectrum = new PowerSpectrum(fft)
+    const window = hammingPeriodic(fft)
+    const power = new Float64Array(spectrum.bins)
+    const [lo, hi] = [Math.floor((40 * fft) / rate), Math.ceil((60 * fft) / rate)]
+    const expected = Array.from({ length: frames }, (_, f) => {
+      // the first and last frames reach outside the span, which counts as silence
+      const start = f * step + step / 2 - fft / 2
+      spectrum.compute(
+        Float64Array.from(window, (w, i) => (band[start + i] ?? 0) * w),
+        power,
+      )
+      return power.subarray(lo, hi + 1).reduce((a, b) => a + b) / (hi - lo + 1)
+    })
+    const feature = psdFeature(band, rate, step, frames)
+    expect(feature).toHaveLength(frames)
+    feature.forEach((v, f) => expect(v / expected[f]!).toBeCloseTo(1, 10))
   })
 })
 

@@ -1,6 +1,5 @@
 import { butterworth2, filtfilt, hilbertEnvelope } from '../dsp/filters'
 import { hammingPeriodic } from '../dsp/logmel'
-import { PowerSpectrum } from '../dsp/fft'
 
 /**
  * Heart-sound features and the heart rate, after Springer, Tarassenko & Clifford (2016, "Logistic regression-HSMM-based
@@ -62,8 +61,10 @@ export function heartSoundFeatures(signal: ArrayLike<number>, rate: number): Hea
   const band = heartBand(signal, rate)
   const hilbert = hilbertEnvelope(band)
   const tiny = 1e-12
-  const logHilbert = hilbert.map((v) => Math.log(v + tiny))
-  const homomorphic = filtfilt(Float64Array.from(logHilbert), [butterworth2('lowpass', HOMOMORPHIC_CUTOFF_HZ, rate)])
+  const homomorphic = filtfilt(
+    hilbert.map((v) => Math.log(v + tiny)),
+    [butterworth2('lowpass', HOMOMORPHIC_CUTOFF_HZ, rate)],
+  )
   const homomorphic50 = decimate(homomorphic, step, frames)
   const hilbert50 = decimate(hilbert, step, frames)
   const psd50 = psdFeature(band, rate, step, frames)
@@ -77,24 +78,52 @@ export function heartSoundFeatures(signal: ArrayLike<number>, rate: number): Hea
   return { frames, data, envelope: columns[0]! }
 }
 
-/** Mean power in PSD_BAND_HZ of a Hamming-windowed frame centred on each feature frame. */
-function psdFeature(band: Float64Array, rate: number, step: number, frames: number): Float64Array {
-  const spectrum = new PowerSpectrum(PSD_FFT)
-  const window = hammingPeriodic(PSD_FFT)
-  const frame = new Float64Array(PSD_FFT)
-  const power = new Float64Array(spectrum.bins)
+/**
+ * Mean power in PSD_BAND_HZ of a Hamming-windowed PSD_FFT-sample frame centred on each feature frame (samples
+ * outside the span count as zero). Those bins (3 at 4 kHz) by direct DFT, against tables of the window times the
+ * bin's complex exponential: a fraction of a whole frame's FFT.
+ */
+export function psdFeature(band: Float64Array, rate: number, step: number, frames: number): Float64Array {
   const lo = Math.floor((PSD_BAND_HZ[0] * PSD_FFT) / rate)
   const hi = Math.ceil((PSD_BAND_HZ[1] * PSD_FFT) / rate)
+  const { cos, sin } = psdTables(lo, hi)
   const out = new Float64Array(frames)
   for (let f = 0; f < frames; f++) {
-    const start = f * step + step / 2 - PSD_FFT / 2
-    for (let i = 0; i < PSD_FFT; i++) frame[i] = (band[start + i] ?? 0) * window[i]!
-    spectrum.compute(frame, power)
+    const start = f * step + (step >> 1) - PSD_FFT / 2
+    const from = Math.max(0, -start)
+    const to = Math.min(PSD_FFT, band.length - start)
     let s = 0
-    for (let k = lo; k <= hi; k++) s += power[k]!
+    for (let b = 0; b <= hi - lo; b++) {
+      let re = 0
+      let im = 0
+      for (let i = from, at = b * PSD_FFT + from; i < to; i++, at++) {
+        re += band[start + i]! * cos[at]!
+        im += band[start + i]! * sin[at]!
+      }
+      s += re * re + im * im
+    }
     out[f] = s / (hi - lo + 1)
   }
   return out
+}
+
+/** Per bin k of lo..hi, window[i] * cos and sin of 2 pi k i / PSD_FFT, [bin][i] row-major; kept per band. */
+const PSD_TABLES = new Map<string, { cos: Float64Array; sin: Float64Array }>()
+function psdTables(lo: number, hi: number) {
+  const key = `${lo}-${hi}`
+  let tables = PSD_TABLES.get(key)
+  if (tables) return tables
+  const window = hammingPeriodic(PSD_FFT)
+  tables = { cos: new Float64Array((hi - lo + 1) * PSD_FFT), sin: new Float64Array((hi - lo + 1) * PSD_FFT) }
+  for (let b = 0; b <= hi - lo; b++) {
+    for (let i = 0; i < PSD_FFT; i++) {
+      const angle = (2 * Math.PI * (lo + b) * i) / PSD_FFT
+      tables.cos[b * PSD_FFT + i] = window[i]! * Math.cos(angle)
+      tables.sin[b * PSD_FFT + i] = window[i]! * Math.sin(angle)
+    }
+  }
+  PSD_TABLES.set(key, tables)
+  return tables
 }
 
 /** Normalised autocorrelation r[lag] = sum x[t] x[t+lag] / sum x[t]^2 of a zero-mean series, lags 0..maxLag. */
@@ -146,8 +175,10 @@ export function periodicityAt(r: Float64Array, bpm: number): number {
  * The heart rate from the envelope's autocorrelation: its highest local peak within RATE_RANGE_BPM, unless a peak at
  * 2-4 times that rate is nearly as high (SUBMULTIPLE_SHARE of it): then the highest was a multiple of the period.
  */
-export function estimateRate(envelope: Float64Array): RateEstimate | null {
-  const found = ratePeaks(envelope)
+export function estimateRate(
+  envelope: Float64Array,
+  found: ReturnType<typeof ratePeaks> = ratePeaks(envelope),
+): RateEstimate | null {
   const top = found?.peaks[0]
   if (!found || !top) return null
   // a strong peak at a whole fraction of the best lag is the period itself: the best lag was a multiple of it

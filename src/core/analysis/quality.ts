@@ -98,7 +98,8 @@ export function measureQuality(
   const ceiling = CLIP_MARGIN * peak
   if (peak > SILENT_PEAK) {
     for (let i = 1; i < n; i++) {
-      const [a, b] = [signal[i - 1]!, signal[i]!]
+      const a = signal[i - 1]!
+      const b = signal[i]!
       if (Math.abs(a) >= ceiling && Math.abs(b) >= ceiling && a * b > 0 && Math.abs(a - b) < PLATEAU * peak) clipped++
     }
   }

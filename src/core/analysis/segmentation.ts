@@ -66,11 +66,12 @@ function stateDurations(cycle: number): Duration[] {
   return [d.S1, linear(d.systole), d.S2, linear(d.diastole)]
 }
 
-/** log N(x; mean, covariance) per state, precomputed as a Cholesky-free inverse of the 3 x 3 covariances. */
-const EMISSIONS = MODEL.emissions.map(({ mean, covariance }) => {
-  const inv = invert3(covariance)
-  return { mean, inv, logNorm: -0.5 * (FEATURE_COUNT * Math.log(2 * Math.PI) + Math.log(det3(covariance))) }
-})
+/** log N(x; mean, covariance) per state, precomputed as a Cholesky-free inverse of the 3 x 3 covariances (row-major). */
+const EMISSIONS = MODEL.emissions.map(({ mean, covariance }) => ({
+  mean: Float64Array.from(mean),
+  inv: Float64Array.from(invert3(covariance).flat()),
+  logNorm: -0.5 * (FEATURE_COUNT * Math.log(2 * Math.PI) + Math.log(det3(covariance))),
+}))
 
 function det3(m: number[][]): number {
   const [a, b, c] = m as [number[], number[], number[]]
@@ -94,15 +95,26 @@ function invert3(m: number[][]): number[][] {
   return [0, 1, 2].map((r) => [0, 1, 2].map((c) => cof(c, r) / d))
 }
 
-function logEmission(state: number, x: Float64Array, offset: number): number {
-  const { mean, inv, logNorm } = EMISSIONS[state]!
-  let q = 0
-  for (let a = 0; a < FEATURE_COUNT; a++) {
-    for (let b = 0; b < FEATURE_COUNT; b++) {
-      q += (x[offset + a]! - mean[a]!) * inv[a]![b]! * (x[offset + b]! - mean[b]!)
+/**
+ * Per state, the running sum of its frames' log emissions: cum[j][t] sums frames [0, t). They do not depend on the
+ * durations, so every candidate rate decodes with the same sums.
+ */
+function cumulativeEmissions(features: HeartSoundFeatures): Float64Array[] {
+  const { frames, data } = features
+  return EMISSIONS.map(({ mean, inv, logNorm }) => {
+    const cum = new Float64Array(frames + 1)
+    for (let t = 0; t < frames; t++) {
+      const offset = t * FEATURE_COUNT
+      let q = 0
+      for (let a = 0; a < FEATURE_COUNT; a++) {
+        for (let b = 0; b < FEATURE_COUNT; b++) {
+          q += (data[offset + a]! - mean[a]!) * inv[a * FEATURE_COUNT + b]! * (data[offset + b]! - mean[b]!)
+        }
+      }
+      cum[t + 1] = cum[t]! + (logNorm - 0.5 * q)
     }
-  }
-  return logNorm - 0.5 * q
+    return cum
+  })
 }
 
 /** Segments a signal at `rate` Hz; null when it holds no heart rate the autocorrelation can find. */
@@ -112,11 +124,12 @@ export function segmentHeartCycles(signal: ArrayLike<number>, rate: number): Seg
 
 export function segmentFeatures(features: HeartSoundFeatures): Segmentation | null {
   const found = ratePeaks(features.envelope)
-  const prior = estimateRate(features.envelope)
+  const prior = estimateRate(features.envelope, found)
   if (!found || !prior) return null
+  const cum = cumulativeEmissions(features)
   let best = { score: -Infinity, bpm: prior.bpm, path: [] as DecodedSegment[] }
   for (const bpm of rateCandidates(prior.bpm, found.peaks)) {
-    const decoded = decode(features, stateDurations(60 / bpm))
+    const decoded = decode(cum, features.frames, stateDurations(60 / bpm))
     if (decoded.score > best.score) best = { ...decoded, bpm }
   }
   const segments: HeartSegment[] = best.path.map(({ state, start, end }) => ({
@@ -158,13 +171,8 @@ interface DecodedSegment {
  * t; a segment of state j and d frames scores log p_j(d) + the sum of its frames' log emissions and follows state
  * j - 1 (cyclically). The first segment may start before frame 0 and the last end after the span (no duration term).
  */
-function decode(features: HeartSoundFeatures, durations: Duration[]): { score: number; path: DecodedSegment[] } {
-  const T = features.frames
+function decode(cum: Float64Array[], T: number, durations: Duration[]): { score: number; path: DecodedSegment[] } {
   const S = HEART_STATES.length
-  const cum = Array.from({ length: S }, () => new Float64Array(T + 1))
-  for (let t = 0; t < T; t++) {
-    for (let j = 0; j < S; j++) cum[j]![t + 1] = cum[j]![t]! + logEmission(j, features.data, t * FEATURE_COUNT)
-  }
   const ranges = durations.map(({ mean, sd }) => {
     const min = Math.max(1, Math.floor((mean - 3 * sd) * FEATURE_RATE))
     const max = Math.max(min, Math.ceil((mean + 3 * sd) * FEATURE_RATE))
@@ -181,15 +189,17 @@ function decode(features: HeartSoundFeatures, durations: Duration[]): { score: n
     for (let j = 0; j < S; j++) {
       const { min, max, logP } = ranges[j]!
       const prev = best[(j + S - 1) % S]!
+      const sums = cum[j]!
+      const sumToT = sums[t]!
       let top = -Infinity
       let arg = 0
       if (t <= max) {
         // a first segment cut by the start of the span
-        top = cum[j]![t]!
+        top = sumToT
         arg = t
       }
       for (let d = min; d <= max && d < t; d++) {
-        const v = prev[t - d]! + logP[d]! + cum[j]![t]! - cum[j]![t - d]!
+        const v = prev[t - d]! + logP[d]! + sumToT - sums[t - d]!
         if (v > top) {
           top = v
           arg = d
