@@ -34,6 +34,8 @@ BEYOND_PAPER: dict[str, list[str]] = {
     "cnn-att-20ep-specaug-stretch": [*SHIPPED, "--stretch", "0.15"],
     # another seed of the same configuration: the seed-to-seed spread, and a 2-model ensemble below
     "cnn-att-20ep-specaug-seed1": [*SHIPPED, "--seed", "1"],
+    # the murmur descriptor heads trained beside the grade (issue 17): does describing the murmur help grade it?
+    "cnn-att-20ep-specaug-desc": [*SHIPPED, "--descriptor-weight", "0.5"],
     # the patient's grade on every site, instead of not-audible sites as normal
     "cnn-att-patient-label": ["--label", "patient"],
     "cnn-att-20ep": ["--epochs", "20"],

@@ -56,6 +56,11 @@ def _uars(rows: list[dict]) -> dict:
     return {level: metrics.uar(y, p.argmax(1)) for level, (y, p) in levels(rows).items()}
 
 
+def _agreement(fp32: list[dict], int8: list[dict]) -> float:
+    """The share of recordings (the same, in the same order) whose verdict (argmax) the two twins agree on."""
+    return float(np.mean([np.argmax(a["probs"]) == np.argmax(b["probs"]) for a, b in zip(fp32, int8, strict=True)]))
+
+
 def _add_fusion(result: dict, by_fold: dict[str, dict[int, list[dict]]]) -> None:
     """The shipped rule on both twins: each fold scored by the fusion fitted on the other folds' fp32 predictions."""
     fused = {kind: cross_fitted_fusion(by_fold["fp32"], scored=rows) for kind, rows in by_fold.items()}
@@ -99,11 +104,14 @@ def quantize_cv(run_dirs: list[Path], record: str | None = None) -> dict:
                                     "probs": recording_probs(sess, feats[r.file], windowing).tolist()} for r in val]
                 by_fold[kind][fold] = fold_rows[kind]
             result["folds"][fold] = {kind: _uars(fold_rows[kind]) for kind in paths}
+            result["folds"][fold]["recording_agreement"] = _agreement(fold_rows["fp32"], fold_rows["int8"])
             result["folds"][fold]["latency_ms"] = {
                 kind: latency_ms(p, n_mels, cfg["window_frames"], threads=2)["median_ms"] for kind, p in paths.items()}
             result["folds"][fold]["bytes"] = {kind: p.stat().st_size for kind, p in paths.items()}
             print(f"fold {fold}: {json.dumps(result['folds'][fold])}", flush=True)
     result["pooled"] = {kind: _uars([r for rows in folds.values() for r in rows]) for kind, folds in by_fold.items()}
+    every = {kind: [r for k in sorted(folds) for r in folds[k]] for kind, folds in by_fold.items()}
+    result["recording_agreement"] = _agreement(every["fp32"], every["int8"])
     _add_fusion(result, by_fold)
     result["mean"] = {kind: {level: float(np.mean([f[kind][level] for f in result["folds"].values()]))
                              for level in result["pooled"][kind]} for kind in by_fold}

@@ -164,6 +164,9 @@ def write_results(results_dir: Path, out: Path, n_boot: int = 1000) -> Path:
             size = {k: next(iter(q["folds"].values()))["bytes"][k] / 1e6 for k in ("fp32", "int8")}
             lines.append(f"| {name} | latency / size | {lat['fp32']:.1f} ms, {size['fp32']:.1f} MB | "
                          f"{lat['int8']:.1f} ms, {size['int8']:.1f} MB | |")
+            if "recording_agreement" in q:
+                lines.append(f"| {name} | recording verdicts the twins agree on | | | "
+                             f"{100 * q['recording_agreement']:.1f} % |")
     lines += descriptor_eval.section(runs)
     lines += calibration_section(found, recs)
     notes = TRAINING_ROOT / "RESULTS.notes.md"

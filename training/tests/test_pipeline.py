@@ -147,6 +147,10 @@ def test_quantize_cv_of_an_ensemble_goes_into_its_record(tiny_run, picked, tmp_p
     assert fold["bytes"]["int8"] < fold["bytes"]["fp32"] / 2  # int8 weights of both members
     for kind in ("fp32", "int8"):
         assert set(fold[kind]) == {"recording", "patient_mean", "patient_max_murmur"}
+    # the share of validation recordings whose verdict the twins agree on: one recording is 1 / n of it
+    n = sum(r.fold == 0 for r in picked)
+    assert 0 <= res["recording_agreement"] <= 1 and round(res["recording_agreement"] * n, 6).is_integer()
+    assert fold["recording_agreement"] == res["recording_agreement"]  # one fold: the same recordings
     saved = records.read_record(records.record_path("duo"))
     assert saved["int8"]["folds"]["0"]["bytes"] == fold["bytes"] and saved["predictions"] == ens["predictions"]
 
