@@ -1,4 +1,4 @@
-import type { SessionInfo } from '../../src/core/api/app'
+import type { Descriptors, SessionInfo } from '../../src/core/api/app'
 
 /** A session as the service makes one, every optional field of a finished exam filled in. */
 export function exam(id: string, patch: Partial<SessionInfo> = {}): SessionInfo {
@@ -38,4 +38,28 @@ export function exam(id: string, patch: Partial<SessionInfo> = {}): SessionInfo 
     hop_s: 1,
     ...patch,
   }
+}
+
+/** A murmur's descriptors as a model with every head gives them; its pitch is uncertain (top label under 0.5). */
+export const DESCRIPTORS: Descriptors = {
+  systolic_timing: {
+    label: 'holosystolic',
+    probabilities: { early_systolic: 0.1, mid_systolic: 0.18, holosystolic: 0.72 },
+  },
+  systolic_shape: { label: 'plateau', probabilities: { decrescendo: 0.2, diamond: 0.25, plateau: 0.55 } },
+  systolic_pitch: { label: 'high', probabilities: { low: 0.3, medium: 0.29, high: 0.41 } },
+  systolic_quality: { label: 'harsh', probabilities: { blowing: 0.35, harsh: 0.65 } },
+  diastolic: { label: 'no', probabilities: { no: 0.9, yes: 0.1 } },
+  audible_here: { label: 'yes', probabilities: { no: 0.2, yes: 0.8 } },
+}
+
+/** exam(), its AV site a mild murmur described by DESCRIPTORS. */
+export function describedExam(id: string, patch: Partial<SessionInfo> = {}): SessionInfo {
+  const info = exam(id, patch)
+  Object.assign(info.sites[0]!, {
+    probabilities: { normal: 0.2, mild: 0.7, moderate_severe: 0.1 },
+    verdict: 'mild',
+    descriptors: DESCRIPTORS,
+  })
+  return info
 }

@@ -17,6 +17,7 @@ import { readBundle, writeBundle } from '../../src/core/backend/bundle'
 import { openRepository } from '../../src/core/sessions/open'
 import { hasStackTrace, phonoscope, type CliResult } from '../helpers/cli'
 import { corpus } from '../helpers/paths'
+import { describedExam } from '../helpers/sessions'
 import { shippedModelAvailable } from './model-fixture'
 
 const { available, dir: circor } = corpus()
@@ -248,5 +249,50 @@ describe.runIf(available && shippedModelAvailable())('export and import of a bun
     expect(back.session).toEqual(original)
     expect(back.patient).toBeUndefined()
     expect(Object.keys(back.audio).sort()).toEqual(['AV', 'MV'])
+  })
+})
+
+describe("a bundle carries a murmur site's descriptors", () => {
+  const session = describedExam('20260101-100000-aaaa')
+  for (const site of session.sites) delete site.sha256 // no audio in these bundles
+  const read = (info: SessionInfo) => {
+    const path = join(fresh('descriptors'), 'x.phono')
+    writeFileSync(path, writeBundle({ session: info, audio: {} }))
+    return readBundle(path)
+  }
+  const edited = (edit: (d: Record<string, { label: string; probabilities: Record<string, unknown> }>) => void) => {
+    const info = structuredClone(session)
+    edit(info.sites[0]!.descriptors as never)
+    return info
+  }
+
+  it('losslessly', async () => {
+    expect((await read(session)).session).toEqual(session)
+  })
+
+  it.each<[string, Parameters<typeof edited>[0], RegExp]>([
+    ['an unknown head', (d) => (d.murmur_colour = d.diastolic!), /descriptors\.murmur_colour: unknown parameter/],
+    [
+      'a label the head does not have',
+      (d) => (d.diastolic!.label = 'maybe'),
+      /descriptors\.diastolic\.label: not one of no, yes/,
+    ],
+    [
+      'a probability for a label the head does not have',
+      (d) => (d.diastolic!.probabilities.maybe = 0.1),
+      /descriptors\.diastolic\.probabilities \(label "maybe"\): not one of no, yes/,
+    ],
+    [
+      'a probability outside [0, 1]',
+      (d) => (d.audible_here!.probabilities.yes = 1.5),
+      /descriptors\.audible_here\.probabilities\.yes: must be between 0 and 1/,
+    ],
+    [
+      'a label without a probability',
+      (d) => delete d.systolic_pitch!.probabilities.high,
+      /descriptors\.systolic_pitch\.label: has no probability/,
+    ],
+  ])('refuses %s, naming it', async (_, edit, message) => {
+    await expect(read(edited(edit))).rejects.toThrow(message)
   })
 })

@@ -10,7 +10,7 @@ import { SqliteStore } from '../../src/core/sessions/sqlite-store'
 import { SessionStore } from '../../src/core/sessions/store'
 import { samplesOf } from '../helpers/audio'
 import { REPO_ROOT } from '../helpers/paths'
-import { exam } from '../helpers/sessions'
+import { describedExam, exam } from '../helpers/sessions'
 
 const fresh = (name: string): string => mkdtempSync(join(tmpdir(), `phonoscope-${name}-`))
 
@@ -66,6 +66,18 @@ describe.each(IMPLEMENTATIONS)('the repository contract: %s', (_, open) => {
       finding: info.sites[0]!.finding,
     })
     expect(await repo.get(info.id)).toEqual(info)
+    await repo.letGoAll()
+  })
+
+  it("keeps a murmur site's descriptors as they were, and clears them with the site's result; lists none", async () => {
+    const repo = open()
+    const info = describedExam('20260101-100000-aaaa')
+    await repo.create(info)
+    expect(await repo.get(info.id)).toEqual(info)
+    expect((await repo.list())[0]!.sites[0]).not.toHaveProperty('descriptors')
+    const cleared = await repo.update(info.id, (s) => void delete s.sites[0]!.descriptors)
+    expect(await repo.get(info.id)).toEqual(cleared)
+    expect(cleared.sites[0]).not.toHaveProperty('descriptors')
     await repo.letGoAll()
   })
 

@@ -13,7 +13,7 @@ import { openRepository } from '../../src/core/sessions/open'
 import { SqliteStore } from '../../src/core/sessions/sqlite-store'
 import { SessionStore } from '../../src/core/sessions/store'
 import { REPO_ROOT } from '../helpers/paths'
-import { exam } from '../helpers/sessions'
+import { DESCRIPTORS, exam } from '../helpers/sessions'
 
 const fresh = (name: string): string => mkdtempSync(join(tmpdir(), `phonoscope-${name}-`))
 const modeOf = (path: string): number => statSync(path).mode & 0o777
@@ -80,6 +80,44 @@ describe('the SQLite repository', () => {
     expect(versionOf(kept)).toBe(1)
     expect(kept.prepare('SELECT id FROM examinations').pluck().all()).toEqual([info.id])
     kept.close()
+  })
+
+  it("migrates a version 5 database (no sites' descriptors): its exams as they were, descriptors kept from then on", async () => {
+    const home = fresh('v5')
+    const v5 = new Database(join(home, 'phonoscope.db'))
+    MIGRATIONS.slice(0, 5).forEach((step) => step(v5))
+    v5.pragma('user_version = 5')
+    const info = exam('20260101-100000-aaaa')
+    v5.prepare(
+      `INSERT INTO examinations (id, created, patient, status, source, model, notes, dropped_windows)
+       VALUES (?, ?, ?, 'complete', ?, ?, ?, 0)`,
+    ).run(info.id, info.created, info.patient, JSON.stringify(info.source), JSON.stringify(info.model), info.notes)
+    v5.prepare(
+      `INSERT INTO sites (exam, position, site, status, duration_s, sample_rate, verdict) VALUES (?, 0, 'AV', 'done', 2.5, 4000, 'mild')`,
+    ).run(info.id)
+    v5.prepare(`INSERT INTO site_windows (exam, site, windows) VALUES (?, 'AV', '[]')`).run(info.id)
+    v5.close()
+
+    const store = new SqliteStore(home)
+    const [site] = (await store.get(info.id)).sites
+    expect(site).toEqual({
+      site: 'AV',
+      status: 'done',
+      duration_s: 2.5,
+      sample_rate: 4000,
+      verdict: 'mild',
+      windows: [],
+    })
+    const described = await store.update(info.id, (s) => void (s.sites[0]!.descriptors = DESCRIPTORS))
+    store.close()
+    expect(await new SqliteStore(home).get(info.id)).toEqual(described)
+    const db = new Database(join(home, 'phonoscope.db'), { readonly: true })
+    expect(versionOf(db)).toBe(SCHEMA_VERSION)
+    expect(JSON.parse(db.prepare('SELECT descriptors FROM sites WHERE site = ?').pluck().get('AV') as string)).toEqual(
+      DESCRIPTORS,
+    )
+    db.close()
+    expect(readdirSync(join(home, 'backups'))).toEqual([expect.stringMatching(/^phonoscope-v5-\d+\.db$/)])
   })
 
   it('refuses a database newer than itself with a storage error', async () => {

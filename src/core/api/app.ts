@@ -5,7 +5,7 @@
  */
 import { InputError, type WireError } from '../errors'
 import { CLASSES, type ClassName, type Probabilities } from './classes'
-import type { ModelCard } from './model-card'
+import type { DescriptorName, ModelCard } from './model-card'
 import {
   boolean,
   integer,
@@ -77,6 +77,14 @@ export interface WindowVerdict {
   ms: number
 }
 
+/** One descriptor head on a recording (analysis/descriptors.ts): its most probable label and each label's probability. */
+export interface Descriptor {
+  label: string
+  probabilities: Record<string, number>
+}
+/** The murmur descriptors of a recording, by head (the model card's heads): only with a murmur verdict. */
+export type Descriptors = Partial<Record<DescriptorName, Descriptor>>
+
 export interface SiteRecord {
   site: Site
   status: SiteStatus
@@ -97,6 +105,8 @@ export interface SiteRecord {
   heart_sounds?: { s1: number[]; s2: number[] }
   /** a murmur verdict whose attention one heart phase dominates says which; null otherwise */
   murmur_timing?: 'systolic' | 'diastolic' | null
+  /** the descriptor heads over the verdict's windows; only with a murmur verdict, from a model whose card has heads */
+  descriptors?: Descriptors
   /** sha256 of the recording as imported or recorded (its WAV on disk); import never stores the same one twice */
   sha256?: string
   /** the file it was imported from (its name only) */

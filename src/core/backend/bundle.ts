@@ -7,6 +7,8 @@ import {
   validateCall,
   type Artefact,
   type CommandName,
+  type Descriptor,
+  type Descriptors,
   type Finding,
   type Patient,
   type SessionInfo,
@@ -15,6 +17,7 @@ import {
   type WindowVerdict,
 } from '../api/app'
 import { CLASSES, type Probabilities } from '../api/classes'
+import { DESCRIPTOR_HEADS, type DescriptorName } from '../api/model-card'
 import { InputError, isInputError } from '../errors'
 import {
   boolean,
@@ -311,6 +314,43 @@ const heartRate = nullable(number(0, 1000))
 const heartSounds = optional(object({ s1: list(seconds, 1e6), s2: list(seconds, 1e6) }))
 const span = object({ index: count, start_s: seconds, end_s: seconds })
 
+/** A head's probabilities by label: each a label of the head (a model may leave rare ones out), in [0, 1]. */
+function labelProbabilities(label: Schema<string>): Schema<Record<string, number>> {
+  return {
+    check(value, at) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new InputError(at, 'must be an object of label probabilities')
+      }
+      for (const [name, p] of Object.entries(value)) {
+        label.check(name, `${at} (label ${JSON.stringify(name.slice(0, 40))})`)
+        probability.check(p, `${at}.${name}`)
+      }
+    },
+  }
+}
+
+/** One head's result on a recording: its label is one of those it gives a probability. */
+function descriptor(labels: readonly string[]): Schema<Descriptor> {
+  const label = oneOf(labels)
+  const shape = object({ label, probabilities: labelProbabilities(label) })
+  return {
+    check(value, at) {
+      shape.check(value, at)
+      const given = value as Descriptor
+      if (!Object.hasOwn(given.probabilities, given.label)) throw new InputError(`${at}.label`, 'has no probability')
+    },
+  }
+}
+
+/** A site's descriptors: each head at most once, by the names and labels a model card may have (DESCRIPTOR_HEADS). */
+const descriptors: Schema<Descriptors> = object(
+  Object.fromEntries(
+    Object.entries(DESCRIPTOR_HEADS).map(([name, labels]) => [name, optional(descriptor(labels))]),
+  ) as {
+    [N in DescriptorName]: ReturnType<typeof optional<Descriptor>>
+  },
+)
+
 const windowVerdict: Exact<WindowVerdict> = object({
   site,
   index: count,
@@ -342,6 +382,7 @@ const siteRecord: Exact<SiteRecord> = object({
   heart_rate_bpm: optional(heartRate),
   heart_sounds: heartSounds,
   murmur_timing: optional(nullable(oneOf(['systolic', 'diastolic'] as const))),
+  descriptors: optional(descriptors),
   sha256: optional(text(64, { test: /^[0-9a-f]{64}$/, meaning: 'not a sha256' })),
   imported_from: optional(text(255, { test: /^[^/\\]+$/, meaning: 'must be a file name, not a path' })),
   finding,

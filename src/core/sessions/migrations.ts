@@ -90,6 +90,8 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       CREATE INDEX examinations_revision ON examinations (id, revision);
       CREATE INDEX examinations_status ON examinations (status);
     `),
+  // 6: each site's murmur descriptors (issue 17), as JSON
+  (db) => db.exec('ALTER TABLE sites ADD COLUMN descriptors TEXT'),
 ]
 
 /** The version whose opening writer gives every row saved before schema 4 its listing. */

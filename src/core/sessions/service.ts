@@ -31,7 +31,7 @@ import type { AudioSource } from '../live/source'
 import { checkReadable, listSources, openSource, type FileAccess } from '../live/sources'
 import { updatePatientVerdict } from './patient-verdict'
 import type { SessionRepository } from './repository'
-import { siteResult } from './site-result'
+import { siteResult, SITE_RESULT_FIELDS } from './site-result'
 import { DiskFullError, isDiskFull, newSessionId } from './store'
 
 /** The model the service runs, whichever host carries it. */
@@ -380,16 +380,5 @@ function siteOf(info: SessionInfo, site: Site): SiteRecord {
 /** A site about to be recorded again, or skipped, keeps nothing of an earlier recording's result. */
 function clearResult(record: SiteRecord): void {
   Object.assign(record, { duration_s: 0, windows: [] })
-  const stale = [
-    'probabilities',
-    'verdict',
-    'verdict_windows',
-    'quality',
-    'heart_rate_bpm',
-    'heart_sounds',
-    'murmur_timing',
-  ] as const
-  for (const key of stale) {
-    delete record[key]
-  }
+  for (const key of SITE_RESULT_FIELDS) delete record[key]
 }

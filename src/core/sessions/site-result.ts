@@ -5,9 +5,22 @@ import { verdictSpans, type RecordingResult } from '../analysis/classify'
 
 const ms = (seconds: number): number => Math.round(seconds * 1000) / 1000
 
+/** Every field siteResult may set: what a site about to be recorded again, or skipped, must drop of an earlier one. */
+export const SITE_RESULT_FIELDS = [
+  'probabilities',
+  'verdict',
+  'verdict_windows',
+  'descriptors',
+  'quality',
+  'heart_rate_bpm',
+  'heart_sounds',
+  'murmur_timing',
+] as const satisfies readonly (keyof SiteRecord)[]
+
 /**
  * What an offline classify of a site's recording puts on its record: the quality, heart rate and heart sounds, and
- * (unless the gate withheld it) the verdict with the windows behind it. One mapping for a site just recorded and a
+ * (unless the gate withheld it) the verdict with the windows behind it and, for a murmur verdict by a model with
+ * descriptor heads, the descriptors over those same windows. One mapping for a site just recorded and a
  * recording imported, so the two can never differ.
  */
 export function siteResult(result: RecordingResult): Partial<SiteRecord> {
@@ -25,6 +38,7 @@ export function siteResult(result: RecordingResult): Partial<SiteRecord> {
       probabilities: result.probabilities,
       verdict: result.verdict,
       verdict_windows: verdictSpans(result),
+      ...(result.descriptors && { descriptors: result.descriptors }),
     })
   }
   return record

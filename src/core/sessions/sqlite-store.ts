@@ -39,6 +39,7 @@ const SITE_JSON_COLUMNS = [
   'heart_rate_bpm',
   'heart_sounds',
   'murmur_timing',
+  'descriptors',
 ] as const
 const PATIENT_COLUMNS = ['name', 'birth_year', 'age_group', 'sex'] as const
 
