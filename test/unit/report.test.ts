@@ -7,10 +7,12 @@ import type { SessionInfo } from '../../src/core/api/app'
 import { CLASS_LABELS } from '../../src/core/api/classes'
 import { artefactProducers } from '../../src/core/backend/artefacts'
 import { loadModelCard } from '../../src/core/model/card'
-import { probabilityText } from '../../src/core/reports/exam-report'
+import { DESCRIPTORS_NOTE } from '../../src/core/api/wording'
+import { probabilityText, renderExamReport } from '../../src/core/reports/exam-report'
 import { openRepository } from '../../src/core/sessions/open'
 import { hasStackTrace, phonoscope } from '../helpers/cli'
 import { writeTone } from '../helpers/geometry'
+import { describedExam, exam as plainExam } from '../helpers/sessions'
 import { SHIPPED_MODEL, shippedModelAvailable } from './model-fixture'
 
 const CIRCOR = join(process.env.PHONOSCOPE_DATA ?? join(__dirname, '../../../shared/data'), 'circor', 'audio')
@@ -144,5 +146,30 @@ describe.runIf(poppler && data && shippedModelAvailable())('the PDF report of an
     expect(paper.status).toBe(2)
     expect(paper.stderr).toMatch(/--paper: must be a4 or letter/)
     for (const run of [unknown, paper]) expect(hasStackTrace(run.stderr)).toBe(false)
+  })
+})
+
+describe.runIf(poppler)("the PDF report of a murmur site's descriptors", () => {
+  const render = async (session: SessionInfo): Promise<string> => {
+    const pdf = join(mkdtempSync(join(tmpdir(), 'phonoscope-report-descriptors-')), 'r.pdf')
+    const input = { session, generated: '2026-01-02T10:00:00.000Z', recordings: {}, unreadable: {} }
+    writeFileSync(pdf, await renderExamReport(input))
+    // one line of text per paragraph, however pdftotext broke it
+    return pdfText(pdf).replace(/\s+/g, ' ')
+  }
+
+  it('lists each in words with its confidence, the uncertain one marked, and says what they are', async () => {
+    const text = await render(describedExam('20260101-100000-aaaa'))
+    expect(text).toContain(
+      'Murmur descriptors: Timing: holosystolic (72%) · Shape: plateau (55%) · Pitch: high (41%, uncertain) · ' +
+        'Quality: harsh (65%) · Diastolic murmur: no (90%) · Heard at this site: yes (80%)',
+    )
+    expect(text).toContain(DESCRIPTORS_NOTE)
+  })
+
+  it('lists none for a site without them', async () => {
+    const text = await render(plainExam('20260101-100000-aaaa'))
+    expect(text).not.toContain('Murmur descriptors')
+    expect(text).not.toContain(DESCRIPTORS_NOTE)
   })
 })

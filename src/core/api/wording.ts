@@ -1,5 +1,6 @@
-import type { AgeGroup, Finding, SessionStatus, Sex, Site } from './app'
+import type { AgeGroup, Descriptors, Finding, SessionStatus, Sex, Site } from './app'
 import type { ClassName } from './classes'
+import { DESCRIPTOR_HEADS, type DescriptorName } from './model-card'
 
 /**
  * The words a clinician reads beside a record or a verdict, written once: the app and the PDF report print the
@@ -58,4 +59,62 @@ export const SESSION_STATUS_LABELS: Record<SessionStatus, string> = {
   complete: 'Complete',
   incomplete: 'Incomplete',
   interrupted: 'Interrupted',
+}
+
+/** What a site's murmur descriptors are: the model's, of the murmur it found, to weigh against what one hears. */
+export const DESCRIPTORS_NOTE =
+  'How the model describes the murmur it found at this site, each with its confidence: decision support from ' +
+  'sound alone, to compare with what you hear, not a diagnosis.'
+
+/** A descriptor whose most probable label is less probable than this is shown as uncertain. */
+export const DESCRIPTOR_UNCERTAIN_BELOW = 0.5
+
+/** Each descriptor head's name and labels in words ("Timing: holosystolic"), for every label a card may have. */
+export const DESCRIPTOR_WORDS: {
+  readonly [N in DescriptorName]: { head: string; labels: Record<(typeof DESCRIPTOR_HEADS)[N][number], string> }
+} = {
+  systolic_timing: {
+    head: 'Timing',
+    labels: {
+      early_systolic: 'early systolic',
+      mid_systolic: 'mid-systolic',
+      late_systolic: 'late systolic',
+      holosystolic: 'holosystolic',
+    },
+  },
+  systolic_shape: {
+    head: 'Shape',
+    labels: { crescendo: 'crescendo', decrescendo: 'decrescendo', diamond: 'diamond', plateau: 'plateau' },
+  },
+  systolic_pitch: { head: 'Pitch', labels: { low: 'low', medium: 'medium', high: 'high' } },
+  systolic_quality: { head: 'Quality', labels: { blowing: 'blowing', harsh: 'harsh', musical: 'musical' } },
+  diastolic: { head: 'Diastolic murmur', labels: { no: 'no', yes: 'yes' } },
+  audible_here: { head: 'Heard at this site', labels: { no: 'no', yes: 'yes' } },
+}
+
+export interface DescriptorLine {
+  name: DescriptorName
+  /** "Timing: holosystolic" */
+  words: string
+  /** the label's probability, as a whole percent: "72%" */
+  confidence: string
+  /** its probability is under DESCRIPTOR_UNCERTAIN_BELOW */
+  uncertain: boolean
+  /** all of it: "Timing: holosystolic (72%)", "Pitch: high (41%, uncertain)" */
+  text: string
+}
+
+/** A site's descriptors in words with their confidence, in the order of DESCRIPTOR_HEADS. */
+export function descriptorLines(descriptors: Descriptors): DescriptorLine[] {
+  return (Object.keys(DESCRIPTOR_HEADS) as DescriptorName[]).flatMap((name) => {
+    const descriptor = descriptors[name]
+    if (!descriptor) return []
+    const { head, labels } = DESCRIPTOR_WORDS[name]
+    const label = (labels as Record<string, string>)[descriptor.label] ?? descriptor.label
+    const p = descriptor.probabilities[descriptor.label] ?? 0
+    const uncertain = p < DESCRIPTOR_UNCERTAIN_BELOW
+    const confidence = `${Math.round(100 * p)}%`
+    const words = `${head}: ${label}`
+    return [{ name, words, confidence, uncertain, text: `${words} (${confidence}${uncertain ? ', uncertain' : ''})` }]
+  })
 }

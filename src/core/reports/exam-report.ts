@@ -6,10 +6,12 @@ import {
   AGE_LABELS,
   CLASS_MEANING,
   DECISION_SUPPORT,
+  DESCRIPTORS_NOTE,
   SESSION_STATUS_LABELS,
   SEX_LABELS,
   SITE_NAMES,
   ageWarning,
+  descriptorLines,
   findingText,
 } from '../api/wording'
 import { withheldText } from '../analysis/quality'
@@ -138,12 +140,19 @@ function clinicianBlock(out: PageWriter, session: SessionInfo): void {
   if (session.notes.trim()) for (const line of session.notes.split(/\r?\n/)) out.paragraph(line, { size: 9 })
 }
 
-/** The site's lines of text, in order: verdict, probabilities, heart rate, quality, timing, windows, finding. */
+/**
+ * The site's lines of text, in order: verdict, probabilities, the murmur's descriptors, heart rate, quality, timing,
+ * windows.
+ */
 function siteLines(record: SiteRecord, problem: string | undefined): string[] {
   const lines = [
     `${record.site} (${SITE_NAMES[record.site]}): ${verdictLine(record.verdict, record.probabilities, siteNone(record))}`,
   ]
   if (record.probabilities) lines.push(`Probabilities: ${probabilityText(record.probabilities)}`)
+  const descriptors = descriptorLines(record.descriptors ?? {})
+  if (descriptors.length > 0) {
+    lines.push(`Murmur descriptors: ${descriptors.map((d) => d.text).join(' · ')}`, DESCRIPTORS_NOTE)
+  }
   const facts = [`${record.duration_s.toFixed(1)} s recorded`]
   if (record.heart_rate_bpm !== undefined)
     facts.push(
