@@ -54,9 +54,12 @@ function noise(n: number): Float64Array {
 }
 
 describe('the segmentation features', () => {
-  it('Hilbert envelope: |x + i H(x)| of the zero-padded signal, as a direct DFT gives it', () => {
-    const x = noise(50)
-    const size = 64
+  it.each([
+    [3, 4],
+    [50, 64],
+    [64, 64],
+  ])('Hilbert envelope of %i samples: |x + i H(x)| zero-padded to %i, as a direct DFT gives it', (n, size) => {
+    const x = noise(n)
     // analytic signal: the DFT's positive frequencies doubled, DC and Nyquist kept, negative ones dropped
     const X = Array.from({ length: size }, (_, k) => {
       let [re, im] = [0, 0]

@@ -55,26 +55,60 @@ function fftOf(size: number): FFT {
   return fft
 }
 
-/** |analytic signal| (the Hilbert envelope), by FFT over the next power of two of the signal's length. */
+/** e^(2 pi i k / size), k < size / 2, per size: the twiddles that fold a real inverse into a half-size one. */
+const HALF_TWIDDLES = new Map<number, { cos: Float64Array; sin: Float64Array }>()
+function halfTwiddles(size: number) {
+  let twiddles = HALF_TWIDDLES.get(size)
+  if (!twiddles) {
+    const angle = (k: number) => (2 * Math.PI * k) / size
+    twiddles = {
+      cos: Float64Array.from({ length: size / 2 }, (_, k) => Math.cos(angle(k))),
+      sin: Float64Array.from({ length: size / 2 }, (_, k) => Math.sin(angle(k))),
+    }
+    HALF_TWIDDLES.set(size, twiddles)
+  }
+  return twiddles
+}
+
+/**
+ * |analytic signal| (the Hilbert envelope) over the next power of two N of the signal's length: |x + i h|, with h
+ * the Hilbert transform, whose spectrum is -i X[k] for 0 < k < N/2 (+i X[k] above, 0 at DC and Nyquist). x's
+ * spectrum comes from fft.js's real transform; h, being real, from a complex inverse of half the size (even samples
+ * in the real part, odd in the imaginary): a third of the work of a full complex inverse of the analytic spectrum.
+ */
 export function hilbertEnvelope(x: Float64Array): Float64Array {
   let size = 4
   while (size < x.length) size *= 2
-  const fft = fftOf(size)
+  const half = size / 2
   const padded = new Float64Array(size)
   padded.set(x)
-  // interleaved re, im (fft.js's layout); the real transform of a real signal fills bins 0..size/2, all that is kept
+  // interleaved re, im (fft.js's layout): bins 0..N/2 filled
   const spectrum = new Float64Array(2 * size)
-  fft.realTransform(spectrum, padded)
-  // keep DC and Nyquist, double the positive frequencies; the negative ones stay zero
-  for (let k = 1; k < size / 2; k++) {
-    spectrum[2 * k]! *= 2
-    spectrum[2 * k + 1]! *= 2
+  fftOf(size).realTransform(spectrum, padded)
+  // G = the spectrum of h. Folded: W[k] = A[k] + i B[k], A = G[k] + G[k + N/2], B = (G[k] - G[k + N/2]) e^(2 pi i k/N),
+  // where G[k + N/2] = conj G[N/2 - k]; the inverse of W (1/(N/2) scaled) holds 2 h[2m] + 2i h[2m + 1]
+  const { cos, sin } = halfTwiddles(size)
+  const folded = new Float64Array(size)
+  for (let k = 0; k < half; k++) {
+    // G[k] = -i X[k] = X.im - i X.re, and conj G[N/2 - k] = X'.im + i X'.re (X' = X[N/2 - k]); both 0 at DC, Nyquist
+    const inside = k > 0
+    const gr = inside ? spectrum[2 * k + 1]! : 0
+    const gi = inside ? -spectrum[2 * k]! : 0
+    const mirror = half - k
+    const mr = inside ? spectrum[2 * mirror + 1]! : 0
+    const mi = inside ? spectrum[2 * mirror]! : 0
+    const dr = gr - mr
+    const di = gi - mi
+    const br = dr * cos[k]! - di * sin[k]!
+    const bi = dr * sin[k]! + di * cos[k]!
+    // W = A + i B
+    folded[2 * k] = (gr + mr - bi) / 2
+    folded[2 * k + 1] = (gi + mi + br) / 2
   }
-  spectrum.fill(0, size + 2)
-  const analytic = new Float64Array(2 * size)
-  fft.inverseTransform(analytic, spectrum)
+  const transform = new Float64Array(size)
+  fftOf(half).inverseTransform(transform, folded)
   const envelope = new Float64Array(x.length)
-  for (let i = 0; i < x.length; i++) envelope[i] = hypot(analytic[2 * i]!, analytic[2 * i + 1]!)
+  for (let i = 0; i < x.length; i++) envelope[i] = hypot(x[i]!, transform[i]!)
   return envelope
 }
 
