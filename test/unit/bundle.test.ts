@@ -17,7 +17,7 @@ import { readBundle, writeBundle } from '../../src/core/backend/bundle'
 import { openRepository } from '../../src/core/sessions/open'
 import { hasStackTrace, phonoscope, type CliResult } from '../helpers/cli'
 import { corpus } from '../helpers/paths'
-import { describedExam } from '../helpers/sessions'
+import { describedExam, DESCRIPTORS } from '../helpers/sessions'
 import { shippedModelAvailable } from './model-fixture'
 
 const { available, dir: circor } = corpus()
@@ -255,6 +255,23 @@ describe.runIf(available && shippedModelAvailable())('export and import of a bun
 describe("a bundle carries a murmur site's descriptors", () => {
   const session = describedExam('20260101-100000-aaaa')
   for (const site of session.sites) delete site.sha256 // no audio in these bundles
+  session.sites[0]!.windows = [
+    {
+      site: 'AV',
+      index: 0,
+      start_s: 0,
+      end_s: 2.5,
+      provisional: true,
+      probabilities: session.sites[0]!.probabilities!,
+      verdict: 'mild',
+      descriptors: { diastolic: DESCRIPTORS.diastolic },
+      attention: { time: 1, freq: 1, data: [1] },
+      first_frame: 0,
+      frames: 10,
+      provider: 'cpu',
+      ms: 1,
+    },
+  ]
   const read = (info: SessionInfo) => {
     const path = join(fresh('descriptors'), 'x.phono')
     writeFileSync(path, writeBundle({ session: info, audio: {} }))
@@ -266,7 +283,7 @@ describe("a bundle carries a murmur site's descriptors", () => {
     return info
   }
 
-  it('losslessly', async () => {
+  it('losslessly, its windows’ too', async () => {
     expect((await read(session)).session).toEqual(session)
   })
 

@@ -67,6 +67,10 @@ describe("a site's murmur descriptors", () => {
     const site = info.sites[0]!
     expect(site.verdict).toBe('mild')
     expect(site.descriptors).toEqual(offline.descriptors)
+    // each live window with a (murmur) verdict is described as the site is, by its own heads' outputs
+    const described = site.windows.filter((w) => w.verdict !== null)
+    expect(described.length).toBeGreaterThan(0)
+    for (const w of described) expect(Object.keys(w.descriptors!)).toEqual(Object.keys(HEADS))
     const skipped = await service.call('site.skip', { session: info.id, site: 'AV' })
     expect(skipped.sites[0]).not.toHaveProperty('descriptors')
     await service.close()
@@ -75,6 +79,10 @@ describe("a site's murmur descriptors", () => {
   it('an imported site has them as a recorded one', async () => {
     const site = (await imported(graded(heads, 'mild'))).sites[0]!
     expect(site.descriptors).toEqual(offline.descriptors)
+    // and its windows theirs: each the offline window's own probabilities
+    expect(site.windows.map((w) => w.descriptors?.diastolic?.probabilities)).toEqual(
+      offline.windows.map((w) => (w.verdict === null ? undefined : w.descriptors!.diastolic)),
+    )
   })
 
   it('none under a normal verdict, nor from a model without heads', async () => {
@@ -87,6 +95,7 @@ describe("a site's murmur descriptors", () => {
       const { service, info } = await recorded(runtime)
       expect(info.sites[0]!.verdict).toBe(grade)
       expect(info.sites[0]).not.toHaveProperty('descriptors')
+      for (const w of info.sites[0]!.windows) expect(w).not.toHaveProperty('descriptors')
       await service.close()
       expect((await imported(runtime)).sites[0]).not.toHaveProperty('descriptors')
     }

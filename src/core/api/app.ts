@@ -51,6 +51,14 @@ export type SiteStatus = 'pending' | 'recording' | 'done' | 'skipped' | 'interru
 export const SESSION_STATUSES = ['recording', 'complete', 'incomplete', 'interrupted'] as const
 export type SessionStatus = (typeof SESSION_STATUSES)[number]
 
+/** One descriptor head on a recording (analysis/descriptors.ts): its most probable label and each label's probability. */
+export interface Descriptor {
+  label: string
+  probabilities: Record<string, number>
+}
+/** The murmur descriptors of a recording, by head (the model card's heads): only with a murmur verdict. */
+export type Descriptors = Partial<Record<DescriptorName, Descriptor>>
+
 export interface WindowVerdict {
   site: Site
   index: number
@@ -68,6 +76,8 @@ export interface WindowVerdict {
   heart_rate_bpm?: number | null
   /** onsets of the S1 and S2 the segmentation found in the window, in seconds of the site (absent when withheld) */
   heart_sounds?: { s1: number[]; s2: number[] }
+  /** the descriptor heads on this window; only with a murmur verdict, from a model whose card has heads */
+  descriptors?: Descriptors
   /** the model's attention for its top class, [time'][freq'] row-major, sums to 1 */
   attention: { time: number; freq: number; data: number[] }
   /** first frame and frame count of the spectrogram the attention covers */
@@ -76,14 +86,6 @@ export interface WindowVerdict {
   provider: string
   ms: number
 }
-
-/** One descriptor head on a recording (analysis/descriptors.ts): its most probable label and each label's probability. */
-export interface Descriptor {
-  label: string
-  probabilities: Record<string, number>
-}
-/** The murmur descriptors of a recording, by head (the model card's heads): only with a murmur verdict. */
-export type Descriptors = Partial<Record<DescriptorName, Descriptor>>
 
 export interface SiteRecord {
   site: Site

@@ -362,6 +362,7 @@ const windowVerdict: Exact<WindowVerdict> = object({
   quality: optional(quality),
   heart_rate_bpm: optional(heartRate),
   heart_sounds: heartSounds,
+  descriptors: optional(descriptors),
   attention: object({ time: count, freq: count, data: list(number(-1e6, 1e6), 1e7) }),
   first_frame: count,
   frames: count,

@@ -265,7 +265,7 @@ async function classified(
     status: 'done',
     duration_s: features.durationS,
     sample_rate: features.sampleRate,
-    windows: offlineWindows(site, result, model.provider),
+    windows: offlineWindows(site, result, model.provider, model.card.heads),
     ...siteResult(result),
     sha256,
     imported_from: from,

@@ -4,6 +4,7 @@ import { CLASSES } from '../api/classes'
 import { gateMinSeconds, type Inferer } from '../analysis/classify'
 import { fromLogProbs, toRecord, verdictOf } from '../analysis/aggregate'
 import { calibrate } from '../analysis/calibration'
+import { recordingDescriptors, windowDescriptors } from '../analysis/descriptors'
 import { assessQuality, gated, type Quality } from '../analysis/quality'
 import { heartRateOf, segmentHeartCycles, type Segmentation } from '../analysis/segmentation'
 import type { Samples } from '../audio/types'
@@ -142,6 +143,10 @@ export class LiveAnalyzer {
     // temperature keeps the argmax
     const probabilities = calibrate(fromLogProbs(output.logProbs), this.card, 'recording')
     const top = verdictOf(probabilities)
+    const verdict = gated(quality, () => top)
+    // described as a recording of this one window is: only a murmur verdict
+    const { heads } = this.card
+    const descriptors = recordingDescriptors(verdict, [windowDescriptors(output.headLogProbs, heads)], heads)
     const [, , time, freq] = output.attentionShape
     const c = CLASSES.indexOf(top)
     const size = time * freq
@@ -156,11 +161,12 @@ export class LiveAnalyzer {
       end_s: ((job.endFrame - 1) * hop_length + n_fft) / sample_rate,
       provisional: job.frames < this.card.windowing.window_frames,
       probabilities: toRecord(probabilities),
-      verdict: gated(quality, () => top),
+      verdict,
       quality,
       heart_rate_bpm: gated(quality, () => (segmentation && heartRateOf(segmentation)?.bpm) ?? null),
       ...(quality.ok &&
         segmentation && { heart_sounds: { s1: onsets(segmentation.s1_onsets), s2: onsets(segmentation.s2_onsets) } }),
+      ...(descriptors && { descriptors }),
       attention: { time, freq, data: Array.from(output.attention.subarray(c * size, (c + 1) * size)) },
       first_frame: firstFrame,
       frames: job.frames,

@@ -1,6 +1,8 @@
 import type { Site, SiteRecord, WindowVerdict } from '../api/app'
 import { CLASSES } from '../api/classes'
+import type { DescriptorHead } from '../api/model-card'
 import { verdictOf } from '../analysis/aggregate'
+import { recordingDescriptors } from '../analysis/descriptors'
 import { verdictSpans, type RecordingResult } from '../analysis/classify'
 
 const ms = (seconds: number): number => Math.round(seconds * 1000) / 1000
@@ -47,12 +49,19 @@ export function siteResult(result: RecordingResult): Partial<SiteRecord> {
 /**
  * An offline classify's windows as a site's record keeps them (as a live site's windows are): each with its
  * probabilities, gate and attention for its own top class, so an imported site's review and report show where the
- * model looked. `ms` is 0: an offline run is timed as a whole, not per window.
+ * model looked, and a murmur window its descriptors (`heads`, the card's), as a live window has them. `ms` is 0: an
+ * offline run is timed as a whole, not per window.
  */
-export function offlineWindows(site: Site, result: RecordingResult, provider: string): WindowVerdict[] {
+export function offlineWindows(
+  site: Site,
+  result: RecordingResult,
+  provider: string,
+  heads: readonly DescriptorHead[] | undefined,
+): WindowVerdict[] {
   return result.windows.map((w) => {
     const { time, freq, data } = w.attention
     const c = CLASSES.indexOf(verdictOf(CLASSES.map((k) => w.probabilities[k])))
+    const descriptors = recordingDescriptors(w.verdict, [w.descriptors], heads)
     return {
       site,
       index: w.index,
@@ -63,6 +72,7 @@ export function offlineWindows(site: Site, result: RecordingResult, provider: st
       verdict: w.verdict,
       quality: w.quality,
       heart_rate_bpm: w.verdict === null ? null : (w.heart_rate?.bpm ?? null),
+      ...(descriptors && { descriptors }),
       attention: { time, freq, data: Array.from(data.subarray(c * time * freq, (c + 1) * time * freq)) },
       first_frame: w.start_frame,
       frames: w.end_frame - w.start_frame,
