@@ -19,8 +19,9 @@ export function hammingPeriodic(n: number): Float64Array {
  * The Mel filterbank by FFT bin rather than by filter: bin k adds lowerWeight[k] of its power to filter lower[k] and
  * upperWeight[k] to filter lower[k] + 1. Triangles between increasing edges overlap only their neighbours, so no bin
  * lies under more than two, and one pass over the bins replaces a short loop per filter (most span 3-4 bins). Each
- * filter still sums its bins in ascending order, so the energies are those of the filter-by-filter product. Bins
- * under no filter point at the two spare slots past the last filter, which nothing reads.
+ * filter still sums its bins in ascending order, so the energies are those of the filter-by-filter product.
+ * lower[] never decreases over the bins, so a filter is complete once the pass reaches a bin of a higher one, and the
+ * pass keeps the two energies it adds to in locals.
  */
 interface BinMajorMel {
   /** the bins any filter weighs: [firstBin, endBin) */
@@ -47,7 +48,8 @@ function binMajor(filters: MelFilter[], bins: number): BinMajorMel {
       endBin = Math.max(endBin, k + 1)
     })
   })
-  return { firstBin, endBin, lower, lowerWeight, upperWeight }
+  // no bin under any filter: an empty range
+  return { firstBin: Math.min(firstBin, endBin), endBin, lower, lowerWeight, upperWeight }
 }
 
 interface FrontendTables {
@@ -79,9 +81,6 @@ export class LogMelStream {
   private readonly window: Float64Array
   private readonly fft: PowerSpectrum
   private readonly mel: BinMajorMel
-  /** filter energies of the frame at hand, and the two spare slots of BinMajorMel */
-  private readonly energies: Float64Array
-  private readonly frame: Float64Array
   private readonly power: Float64Array
   /** samples not yet consumed by a frame; the head of the next frame starts at index 0 */
   private pending: Float64Array
@@ -93,9 +92,7 @@ export class LogMelStream {
     const tables = tablesFor(params)
     this.window = tables.window
     this.mel = tables.mel
-    this.energies = new Float64Array(params.n_mels + 2)
     this.fft = new PowerSpectrum(params.n_fft)
-    this.frame = new Float64Array(params.n_fft)
     this.power = new Float64Array(this.fft.bins)
     this.pending = new Float64Array(params.n_fft * 16)
   }
@@ -124,19 +121,29 @@ export class LogMelStream {
     this.pendingLength = needed
   }
 
+  /** The log-Mel frame of pending[start, start + n_fft) into out[at, at + n_mels). */
   private frameAt(start: number, out: Float32Array, at: number): void {
-    const { frame, window, power, pending, energies } = this
-    for (let i = 0; i < frame.length; i++) frame[i] = pending[start + i]! * window[i]!
-    this.fft.compute(frame, power)
+    const { power } = this
+    this.fft.computeWindowed(this.pending, start, this.window, power)
     const { firstBin, endBin, lower, lowerWeight, upperWeight } = this.mel
-    energies.fill(0)
-    for (let k = firstBin; k < endBin; k++) {
-      const m = lower[k]!
-      energies[m] = energies[m]! + lowerWeight[k]! * power[k]!
-      energies[m + 1] = energies[m + 1]! + upperWeight[k]! * power[k]!
+    const { n_mels, log_offset } = this.params
+    // the energies of filter m and m + 1 in locals: an array's read-add-write per bin waited on the previous bin's
+    // store
+    let m = 0
+    let energy = 0
+    let nextEnergy = 0
+    for (let k = firstBin; k <= endBin; k++) {
+      // the filters below bin k's are complete; past the last bin, all are
+      const below = k < endBin ? lower[k]! : n_mels
+      for (; m < below; m++) {
+        out[at + m] = Math.log(energy + log_offset)
+        energy = nextEnergy
+        nextEnergy = 0
+      }
+      if (k === endBin) break
+      energy += lowerWeight[k]! * power[k]!
+      nextEnergy += upperWeight[k]! * power[k]!
     }
-    const offset = this.params.log_offset
-    for (let m = 0; m < this.params.n_mels; m++) out[at + m] = Math.log(energies[m]! + offset)
   }
 }
 
