@@ -99,10 +99,11 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
   /** What the verdict panel shows for the site on screen: a withheld one says why, and no probabilities. */
   const verdict = computed(() => {
     const record = siteRecord.value
-    const none = { verdict: undefined, probabilities: undefined }
+    const none = { verdict: undefined, probabilities: undefined, descriptors: undefined }
     const site = { qualityReasons: record?.quality?.reasons, heartRateBpm: record?.heart_rate_bpm, live: false }
     if (record?.status === 'done' && record.probabilities) {
-      return { state: 'final' as VerdictState, verdict: record.verdict, probabilities: record.probabilities, ...site }
+      const { verdict, probabilities, descriptors } = record
+      return { state: 'final' as VerdictState, verdict, probabilities, descriptors, ...site }
     }
     // the site ended and the quality gate refused it: no live window's grade stays on screen
     if (record?.status === 'done' && recordState(record) === 'withheld') {
@@ -118,7 +119,8 @@ export function useLiveSession(api: ApiClient, sinks: LiveSinks) {
     // too little sound yet for the gate to grade: still listening, not a failed recording
     const listening = v.quality?.reasons.length === 1 && v.quality.reasons[0] === 'too_short'
     if (v.verdict === null) return { state: (listening ? 'waiting' : 'withheld') as VerdictState, ...none, ...live }
-    return { state: windowState(v, 'live'), verdict: v.verdict, probabilities: v.probabilities, ...live }
+    const { verdict, probabilities, descriptors } = v
+    return { state: windowState(v, 'live'), verdict, probabilities, descriptors, ...live }
   })
   const heardS = computed(() => (latest.value ? latest.value.end_s - latest.value.start_s : 0))
 
