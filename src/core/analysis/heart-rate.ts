@@ -61,10 +61,10 @@ export function heartSoundFeatures(signal: ArrayLike<number>, rate: number): Hea
   const band = heartBand(signal, rate)
   const hilbert = hilbertEnvelope(band)
   const tiny = 1e-12
-  const homomorphic = filtfilt(
-    hilbert.map((v) => Math.log(v + tiny)),
-    [butterworth2('lowpass', HOMOMORPHIC_CUTOFF_HZ, rate)],
-  )
+  // a plain loop: a typed array's map calls its callback per sample, uninlined
+  const logHilbert = new Float64Array(hilbert.length)
+  for (let i = 0; i < hilbert.length; i++) logHilbert[i] = Math.log(hilbert[i]! + tiny)
+  const homomorphic = filtfilt(logHilbert, [butterworth2('lowpass', HOMOMORPHIC_CUTOFF_HZ, rate)])
   const homomorphic50 = decimate(homomorphic, step, frames)
   const hilbert50 = decimate(hilbert, step, frames)
   const psd50 = psdFeature(band, rate, step, frames)
@@ -86,6 +86,7 @@ export function heartSoundFeatures(signal: ArrayLike<number>, rate: number): Hea
 export function psdFeature(band: Float64Array, rate: number, step: number, frames: number): Float64Array {
   const lo = Math.floor((PSD_BAND_HZ[0] * PSD_FFT) / rate)
   const hi = Math.ceil((PSD_BAND_HZ[1] * PSD_FFT) / rate)
+  const bins = hi - lo + 1
   const { cos, sin } = psdTables(lo, hi)
   const out = new Float64Array(frames)
   for (let f = 0; f < frames; f++) {
@@ -93,7 +94,7 @@ export function psdFeature(band: Float64Array, rate: number, step: number, frame
     const from = Math.max(0, -start)
     const to = Math.min(PSD_FFT, band.length - start)
     let s = 0
-    for (let b = 0; b <= hi - lo; b++) {
+    for (let b = 0; b < bins; b++) {
       let re = 0
       let im = 0
       for (let i = from, at = b * PSD_FFT + from; i < to; i++, at++) {
@@ -102,7 +103,7 @@ export function psdFeature(band: Float64Array, rate: number, step: number, frame
       }
       s += re * re + im * im
     }
-    out[f] = s / (hi - lo + 1)
+    out[f] = s / bins
   }
   return out
 }
