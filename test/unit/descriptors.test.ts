@@ -2,7 +2,8 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { descriptorsText, recordingDescriptors, windowDescriptors } from '../../src/core/analysis/descriptors'
+import { recordingDescriptors, windowDescriptors } from '../../src/core/analysis/descriptors'
+import { descriptorLines } from '../../src/core/api/wording'
 import type { DescriptorHead } from '../../src/core/api/model-card'
 import { InputError } from '../../src/core/errors'
 import { loadModelCard, sha256File } from '../../src/core/model/card'
@@ -169,7 +170,10 @@ describe('recording descriptors (the mean of the verdict windows, for a murmur v
     for (const head of Object.values(d)) {
       expect(Object.values(head.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6)
     }
-    expect(descriptorsText(d)).toBe('systolic timing: holosystolic 70%; diastolic: no 80%')
+    expect(descriptorLines(d).map((line) => line.text)).toEqual([
+      'Timing: holosystolic (70%)',
+      'Diastolic murmur: no (80%)',
+    ])
     expect(recordingDescriptors('mild', windows.slice(1, 2), heads)!.systolic_timing!.probabilities).toEqual({
       mid_systolic: expect.closeTo(0.5, 6),
       holosystolic: expect.closeTo(0.5, 6),
@@ -250,10 +254,11 @@ describe('phonoscope classify: descriptors', () => {
       expect(run.status, run.stderr).toBe(0)
       return run.stdout
     }
+    // as the app and the report word them (api/wording.ts descriptorLines)
     expect(table([-20, 0, 20])).toMatch(
-      /^ {2}systolic timing: (early systolic|mid systolic|holosystolic) \d+%; systolic shape: .*; audible here: (no|yes) \d+%$/m,
+      /^ {2}Timing: (early systolic|mid-systolic|holosystolic) \(\d+%(, uncertain)?\); Shape: .*; Heard at this site: (no|yes) \(\d+%(, uncertain)?\)$/m,
     )
-    expect(table([20, 0, -20])).not.toMatch(/systolic timing/)
+    expect(table([20, 0, -20])).not.toMatch(/Timing:/)
   })
 
   it.skipIf(!available)('the untrained heads model: descriptors exactly where the verdict is a murmur', () => {

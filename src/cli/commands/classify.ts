@@ -11,12 +11,12 @@ import {
   type RecordingResult,
 } from '../../core/analysis/classify'
 import { toArray, verdictOf, type Probabilities } from '../../core/analysis/aggregate'
-import { descriptorsText } from '../../core/analysis/descriptors'
 import { attentionPng } from '../../core/analysis/png'
 import { withheldText, type Quality } from '../../core/analysis/quality'
 import type { HeartRate } from '../../core/analysis/segmentation'
 import { recordingFeatures, type RecordingFeatures } from '../../core/analysis/recording'
 import { CLASSES, type ClassName } from '../../core/api/classes'
+import { descriptorLines } from '../../core/api/wording'
 import { InputError, isInputError } from '../../core/errors'
 import { startInference, type InferenceCliOptions } from '../inference'
 import { positiveInt } from '../options'
@@ -139,7 +139,12 @@ function printTable(result: RecordingResult): void {
       `  attention by phase: S1 ${share(phase.s1)}, systole ${share(phase.systole)}, S2 ${share(phase.s2)}, diastole ${share(phase.diastole)}${timing}`,
     )
   }
-  if (result.descriptors) console.log(`  ${descriptorsText(result.descriptors)}`)
+  if (result.descriptors)
+    console.log(
+      `  ${descriptorLines(result.descriptors)
+        .map((line) => line.text)
+        .join('; ')}`,
+    )
   if (!result.final) console.log(`  provisional: shorter than the model's window, the verdict rests on less sound`)
 }
 

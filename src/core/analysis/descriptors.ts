@@ -3,21 +3,17 @@
  * here) per window, and per recording the mean of the windows that entered its verdict (the heads' recording_rule),
  * given only where that verdict is a murmur (the heads' `shown`: a normal sound has no murmur to describe).
  */
+import type { Descriptors } from '../api/app'
 import type { ClassName } from '../api/classes'
 import type { DescriptorHead } from '../api/model-card'
+
+/** A recording's descriptors, as a site's record and classify --json carry them (the contract's type). */
+export type { Descriptor, Descriptors } from '../api/app'
 
 /** One head's probability per label. */
 export type LabelProbabilities = Record<string, number>
 /** A window's descriptors: per head name, its labels' probabilities. */
 export type WindowDescriptors = Record<string, LabelProbabilities>
-
-export interface Descriptor {
-  /** the most probable label (the first on ties, in the card's label order) */
-  label: string
-  probabilities: LabelProbabilities
-}
-/** A recording's descriptors by head name. */
-export type Descriptors = Record<string, Descriptor>
 
 const isMurmur = (verdict: ClassName | null): boolean => verdict === 'mild' || verdict === 'moderate_severe'
 
@@ -58,14 +54,5 @@ export function recordingDescriptors(
     const label = head.labels.reduce((best, l) => (probabilities[l]! > probabilities[best]! ? l : best))
     return [head.name, { label, probabilities }] as const
   })
-  return Object.fromEntries(entries)
-}
-
-const words = (s: string): string => s.replaceAll('_', ' ')
-
-/** "systolic timing: holosystolic 72%; diastolic: no 90%": each head's label and its probability. */
-export function descriptorsText(descriptors: Descriptors): string {
-  return Object.entries(descriptors)
-    .map(([name, d]) => `${words(name)}: ${words(d.label)} ${Math.round(100 * d.probabilities[d.label]!)}%`)
-    .join('; ')
+  return Object.fromEntries(entries) as Descriptors
 }
