@@ -1,7 +1,8 @@
 """Times the Python (librosa) front end on the files given, one thread, for `phonoscope bench frontend`.
 
-Prints one JSON object: {"files", "audio_s", "compute_s", "blas"}; compute covers decode + resample + log-Mel, like
-the TypeScript side's figure. "blas" says which BLAS kernel ran and whether the OpenBLAS overrides were set, so that
+Prints one JSON object: {"files", "audio_s", "compute_s", "cpu_s", "blas"}; compute covers decode + resample +
+log-Mel, like the TypeScript side's figure: wall-clock seconds and this process's CPU seconds (what the comparison
+uses: on a shared machine the wall clock also counts the time other processes held the core). "blas" says which BLAS kernel ran and whether the OpenBLAS overrides were set, so that
 a figure states the reference's environment (a pinned older kernel made it about 2x slower).
 """
 from __future__ import annotations
@@ -29,11 +30,12 @@ def blas_environment() -> dict:
 def main(paths: list[str]) -> None:
     features(paths[0])  # warm-up: imports, filterbank, FFT plans
     audio_s = sum(sf.info(p).duration for p in paths)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for p in paths:
         features(p)
-    compute_s = time.perf_counter() - start
-    print(json.dumps({"files": len(paths), "audio_s": audio_s, "compute_s": compute_s, "blas": blas_environment()}))
+    compute_s, cpu_s = time.perf_counter() - start, time.process_time() - start_cpu
+    print(json.dumps({"files": len(paths), "audio_s": audio_s, "compute_s": compute_s, "cpu_s": cpu_s,
+                      "blas": blas_environment()}))
 
 
 if __name__ == "__main__":
