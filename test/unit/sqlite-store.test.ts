@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { SITES } from '../../src/core/api/app'
+import { SITES, type SessionInfo } from '../../src/core/api/app'
 import { WavWriter } from '../../src/core/audio/wav-writer'
 import { defaultHome } from '../../src/core/sessions/home'
 import { listed } from '../../src/core/sessions/filter'
@@ -39,17 +39,23 @@ function inProcess(home: string, body: string): Promise<number | null> {
 /** A site's window as version 1 kept it, inside the sites table. */
 const WINDOWS = [{ site: 'AV', index: 0, start_s: 0, end_s: 2.5, attention: { time: 1, freq: 1, data: [1] } }]
 
+/** A database in `home` as schema `version` left it, holding one examination's row (its sites are the test's). */
+function olderDatabase(home: string, version: number): { db: Database.Database; info: SessionInfo } {
+  const db = new Database(join(home, 'phonoscope.db'))
+  MIGRATIONS.slice(0, version).forEach((step) => step(db))
+  db.pragma(`user_version = ${version}`)
+  const info = exam('20260101-100000-aaaa')
+  db.prepare(
+    `INSERT INTO examinations (id, created, patient, status, source, model, notes, dropped_windows)
+     VALUES (?, ?, ?, 'complete', ?, ?, ?, 0)`,
+  ).run(info.id, info.created, info.patient, JSON.stringify(info.source), JSON.stringify(info.model), info.notes)
+  return { db, info }
+}
+
 describe('the SQLite repository', () => {
   it('migrates a version 1 database to the current schema, keeping its exams and a backup of it as it was', async () => {
     const home = fresh('v1')
-    const v1 = new Database(join(home, 'phonoscope.db'))
-    MIGRATIONS[0]!(v1)
-    v1.pragma('user_version = 1')
-    const info = exam('20260101-100000-aaaa')
-    v1.prepare(
-      `INSERT INTO examinations (id, created, patient, status, source, model, notes, dropped_windows)
-       VALUES (?, ?, ?, 'complete', ?, ?, ?, 0)`,
-    ).run(info.id, info.created, info.patient, JSON.stringify(info.source), JSON.stringify(info.model), info.notes)
+    const { db: v1, info } = olderDatabase(home, 1)
     v1.prepare(
       `INSERT INTO sites (exam, position, site, status, duration_s, sample_rate, windows) VALUES (?, 0, 'AV', 'done', 2.5, 4000, ?)`,
     ).run(info.id, JSON.stringify(WINDOWS))
@@ -84,14 +90,7 @@ describe('the SQLite repository', () => {
 
   it("migrates a version 5 database (no sites' descriptors): its exams as they were, descriptors kept from then on", async () => {
     const home = fresh('v5')
-    const v5 = new Database(join(home, 'phonoscope.db'))
-    MIGRATIONS.slice(0, 5).forEach((step) => step(v5))
-    v5.pragma('user_version = 5')
-    const info = exam('20260101-100000-aaaa')
-    v5.prepare(
-      `INSERT INTO examinations (id, created, patient, status, source, model, notes, dropped_windows)
-       VALUES (?, ?, ?, 'complete', ?, ?, ?, 0)`,
-    ).run(info.id, info.created, info.patient, JSON.stringify(info.source), JSON.stringify(info.model), info.notes)
+    const { db: v5, info } = olderDatabase(home, 5)
     v5.prepare(
       `INSERT INTO sites (exam, position, site, status, duration_s, sample_rate, verdict) VALUES (?, 0, 'AV', 'done', 2.5, 4000, 'mild')`,
     ).run(info.id)
