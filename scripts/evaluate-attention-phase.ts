@@ -15,7 +15,7 @@ import { murmurTiming } from '../src/core/analysis/attention-phase'
 import { attentionPhases, classifyFeatures } from '../src/core/analysis/classify'
 import { readCsvTable } from '../src/core/analysis/manifest'
 import { recordingFeatures } from '../src/core/analysis/recording'
-import { startInference } from '../src/cli/commands/classify'
+import { startInference } from '../src/cli/inference'
 
 type Timing = 'systolic' | 'diastolic'
 const { values } = parseArgs({
