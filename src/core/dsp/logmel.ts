@@ -1,3 +1,4 @@
+import { LogBatch } from './fast-log'
 import { PowerSpectrum } from './fft'
 import { melFilterbank, type MelFilter } from './mel'
 import type { Samples } from '../audio/types'
@@ -82,6 +83,8 @@ export class LogMelStream {
   private readonly fft: PowerSpectrum
   private readonly mel: BinMajorMel
   private readonly power: Float64Array
+  /** the frame's Mel energies plus the log offset, logged together */
+  private readonly energies: LogBatch
   /** samples not yet consumed by a frame; the head of the next frame starts at index 0 */
   private pending: Float64Array
   private pendingLength = 0
@@ -94,6 +97,7 @@ export class LogMelStream {
     this.mel = tables.mel
     this.fft = new PowerSpectrum(params.n_fft)
     this.power = new Float64Array(this.fft.bins)
+    this.energies = new LogBatch(params.n_mels)
     this.pending = new Float64Array(params.n_fft * 16)
   }
 
@@ -124,6 +128,7 @@ export class LogMelStream {
   /** The log-Mel frame of pending[start, start + n_fft) into out[at, at + n_mels). */
   private frameAt(start: number, out: Float32Array, at: number): void {
     const { power } = this
+    const energies = this.energies.values
     this.fft.computeWindowed(this.pending, start, this.window, power)
     const { firstBin, endBin, lower, lowerWeight, upperWeight } = this.mel
     const { n_mels, log_offset } = this.params
@@ -136,7 +141,7 @@ export class LogMelStream {
       // the filters below bin k's are complete; past the last bin, all are
       const below = k < endBin ? lower[k]! : n_mels
       for (; m < below; m++) {
-        out[at + m] = Math.log(energy + log_offset)
+        energies[m] = energy + log_offset
         energy = nextEnergy
         nextEnergy = 0
       }
@@ -144,6 +149,7 @@ export class LogMelStream {
       energy += lowerWeight[k]! * power[k]!
       nextEnergy += upperWeight[k]! * power[k]!
     }
+    this.energies.writeLogs(out, at)
   }
 }
 
