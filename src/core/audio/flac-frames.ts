@@ -328,25 +328,55 @@ function lpcPrediction(x: Int32Array, order: number, shift: number, bits: number
   for (let j = 0; j < order; j++) magnitude += Math.abs(c[j]!)
   const fitsInt32 = magnitude * 2 ** (bits - 1) < 2 ** 31
   const unrolledFrom = fitsInt32 && order <= UNROLLED_LPC_ORDER ? Math.min(UNROLLED_LPC_ORDER, x.length) : x.length
-  const scale = 2 ** -shift
-  for (let i = order; i < unrolledFrom; i++) {
-    let sum = 0
-    for (let j = 0; j < order; j++) sum += c[j]! * x[i - 1 - j]!
-    x[i] = x[i]! + Math.floor(sum * scale)
-  }
+  exactPrediction(x, order, shift, order, unrolledFrom)
   if (unrolledFrom === x.length) return
   const [c0, c1, c2, c3, c4, c5] = [c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!]
   const [c6, c7, c8, c9, c10, c11] = [c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!]
-  for (let i = UNROLLED_LPC_ORDER; i < x.length; i++) {
-    // the older terms first, as a tree: only the newest sample's term waits for the previous iteration; reading the
-    // samples back from x is 1.5x faster than shifting twelve locals along
+  // two samples a step: each of the twelve samples before them is read once for both sums, and the second sum needs
+  // the first's new sample only for its c0 term
+  let i = UNROLLED_LPC_ORDER
+  for (; i + 1 < x.length; i += 2) {
+    const x1 = x[i - 1]!
+    const x2 = x[i - 2]!
+    const x3 = x[i - 3]!
+    const x4 = x[i - 4]!
+    const x5 = x[i - 5]!
+    const x6 = x[i - 6]!
+    const x7 = x[i - 7]!
+    const x8 = x[i - 8]!
+    const x9 = x[i - 9]!
+    const x10 = x[i - 10]!
+    const x11 = x[i - 11]!
+    const x12 = x[i - 12]!
+    // the terms of x[i] and of x[i + 1] without its c0 x[i], as trees
     const older =
-      Math.imul(c11, x[i - 12]!) +
-      Math.imul(c10, x[i - 11]!) +
-      (Math.imul(c9, x[i - 10]!) + Math.imul(c8, x[i - 9]!)) +
-      (Math.imul(c7, x[i - 8]!) + Math.imul(c6, x[i - 7]!) + (Math.imul(c5, x[i - 6]!) + Math.imul(c4, x[i - 5]!))) +
-      (Math.imul(c3, x[i - 4]!) + Math.imul(c2, x[i - 3]!) + Math.imul(c1, x[i - 2]!))
-    x[i] = (x[i]! + ((older + Math.imul(c0, x[i - 1]!)) >> shift)) | 0
+      Math.imul(c11, x12) +
+      Math.imul(c10, x11) +
+      (Math.imul(c9, x10) + Math.imul(c8, x9)) +
+      (Math.imul(c7, x8) + Math.imul(c6, x7) + (Math.imul(c5, x6) + Math.imul(c4, x5))) +
+      (Math.imul(c3, x4) + Math.imul(c2, x3) + Math.imul(c1, x2))
+    const nextOlder =
+      Math.imul(c11, x11) +
+      Math.imul(c10, x10) +
+      (Math.imul(c9, x9) + Math.imul(c8, x8)) +
+      (Math.imul(c7, x7) + Math.imul(c6, x6) + (Math.imul(c5, x5) + Math.imul(c4, x4))) +
+      (Math.imul(c3, x3) + Math.imul(c2, x2) + Math.imul(c1, x1))
+    const sample = (x[i]! + ((older + Math.imul(c0, x1)) >> shift)) | 0
+    x[i] = sample
+    x[i + 1] = (x[i + 1]! + ((nextOlder + Math.imul(c0, sample)) >> shift)) | 0
+  }
+  // an odd sample left
+  exactPrediction(x, order, shift, i, x.length)
+}
+
+/** lpcPrediction's exact loop for samples [from, to), in doubles */
+function exactPrediction(x: Int32Array, order: number, shift: number, from: number, to: number): void {
+  const c = LPC_COEFFICIENTS
+  const scale = 2 ** -shift
+  for (let i = from; i < to; i++) {
+    let sum = 0
+    for (let j = 0; j < order; j++) sum += c[j]! * x[i - 1 - j]!
+    x[i] = x[i]! + Math.floor(sum * scale)
   }
 }
 
