@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto'
-import type { FileHandle } from 'node:fs/promises'
 import { endianness } from 'node:os'
 import { InputError } from '../errors'
+import type { ByteSource } from './byte-source'
 import { decodeFrame, FlacFormatError, NEED_MORE, type Frame, type StreamInfo } from './flac-frames'
 import type { AudioInfo, MonoAudioStream, Samples } from './types'
 
@@ -39,7 +39,7 @@ interface Head {
  * Reads the file's first block (one read: most heart sounds fit in it) and its metadata: STREAMINFO (mandatory,
  * first), the others skipped, read past when they outgrow the block (a large cover picture).
  */
-async function readHead(file: FileHandle, path: string, size: number): Promise<Head> {
+async function readHead(file: ByteSource, path: string, size: number): Promise<Head> {
   const bytes = Buffer.allocUnsafe(Math.min(size, READ_BLOCK))
   const { bytesRead } = await file.read(bytes, 0, bytes.length, 0)
   const head = bytes.subarray(0, bytesRead)
@@ -67,7 +67,7 @@ async function readHead(file: FileHandle, path: string, size: number): Promise<H
   }
 }
 
-async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
+async function readAt(file: ByteSource, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length)
   const { bytesRead } = await file.read(buf, 0, length, position)
   return buf.subarray(0, bytesRead)
@@ -162,7 +162,7 @@ class FrameSink {
   }
 }
 
-async function* monoChunks(file: FileHandle, path: string, size: number, head: Head): AsyncGenerator<Samples> {
+async function* monoChunks(file: ByteSource, path: string, size: number, head: Head): AsyncGenerator<Samples> {
   const { info } = head
   const sink = new FrameSink(info)
   const channelBuffers: Int32Array[] = []
@@ -216,7 +216,7 @@ async function* monoChunks(file: FileHandle, path: string, size: number, head: H
   }
 }
 
-export async function openFlac(file: FileHandle, path: string, size: number): Promise<Omit<MonoAudioStream, 'close'>> {
+export async function openFlac(file: ByteSource, path: string, size: number): Promise<Omit<MonoAudioStream, 'close'>> {
   const head = await readHead(file, path, size)
   const stream = head.info
   const info: AudioInfo = {

@@ -1,5 +1,5 @@
-import type { FileHandle } from 'node:fs/promises'
 import { InputError } from '../errors'
+import type { ByteSource } from './byte-source'
 import type { AudioInfo, MonoAudioStream, Samples } from './types'
 
 const READ_BLOCK = 1 << 16
@@ -24,7 +24,7 @@ class WindowedReader {
   private window: Buffer = Buffer.alloc(0)
   private windowAt = 0
 
-  constructor(private readonly file: FileHandle) {}
+  constructor(private readonly file: ByteSource) {}
 
   async read(position: number, length: number): Promise<Buffer> {
     const end = this.windowAt + this.window.length
@@ -38,7 +38,7 @@ class WindowedReader {
 }
 
 /** Walks the RIFF chunks from the start of the file to the fmt chunk and the data chunk. */
-async function readLayout(file: FileHandle, path: string, fileSize: number): Promise<WavLayout> {
+async function readLayout(file: ByteSource, path: string, fileSize: number): Promise<WavLayout> {
   const reader = new WindowedReader(file)
   const riff = await reader.read(0, 12)
   if (riff.length < 12 || riff.toString('latin1', 8, 12) !== 'WAVE') throw new InputError(path, 'not a WAVE file')
@@ -67,7 +67,7 @@ async function readLayout(file: FileHandle, path: string, fileSize: number): Pro
   throw new InputError(path, info ? 'truncated WAV: no data chunk' : 'malformed WAV: no fmt chunk')
 }
 
-async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
+async function readAt(file: ByteSource, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length)
   const { bytesRead } = await file.read(buf, 0, length, position)
   return buf.subarray(0, bytesRead)
@@ -117,7 +117,7 @@ function sampleReader(info: AudioInfo): (buf: Buffer, at: number) => number {
 }
 
 /** The data chunk's frames, averaged to mono, one READ_BLOCK at a time. */
-async function* decodeData(file: FileHandle, layout: WavLayout): AsyncGenerator<Float64Array> {
+async function* decodeData(file: ByteSource, layout: WavLayout): AsyncGenerator<Float64Array> {
   const { info } = layout
   const frameBytes = blockAlign(info)
   const sampleBytes = info.bitsPerSample / 8
@@ -139,7 +139,7 @@ async function* decodeData(file: FileHandle, layout: WavLayout): AsyncGenerator<
   }
 }
 
-async function* monoChunks(file: FileHandle, layout: WavLayout): AsyncGenerator<Samples> {
+async function* monoChunks(file: ByteSource, layout: WavLayout): AsyncGenerator<Samples> {
   try {
     yield* decodeData(file, layout)
   } finally {
@@ -152,7 +152,7 @@ async function* monoChunks(file: FileHandle, layout: WavLayout): AsyncGenerator<
  * NaNs would read as "normal": such a file is refused when opened, before any sample is used, saying how many
  * (mono) samples are not finite and where the first one is.
  */
-async function refuseNonFinite(file: FileHandle, layout: WavLayout, path: string): Promise<void> {
+async function refuseNonFinite(file: ByteSource, layout: WavLayout, path: string): Promise<void> {
   if (layout.info.encoding !== 'float') return
   let bad = 0
   let first = 0
@@ -167,7 +167,7 @@ async function refuseNonFinite(file: FileHandle, layout: WavLayout, path: string
 }
 
 export async function openWav(
-  file: FileHandle,
+  file: ByteSource,
   path: string,
   fileSize: number,
 ): Promise<Omit<MonoAudioStream, 'close'>> {
