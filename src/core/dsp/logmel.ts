@@ -85,7 +85,10 @@ export class LogMelStream {
   private readonly power: Float64Array
   /** the frame's Mel energies plus the log offset, logged together */
   private readonly energies: LogBatch
-  /** samples not yet consumed by a frame; the head of the next frame starts at index 0 */
+  /**
+   * samples not yet consumed by a frame (under n_fft; the head of the next frame starts at index 0), and during a push
+   * the chunk's first n_fft samples after them
+   */
   private pending: Float64Array
   private pendingLength = 0
   framesEmitted = 0
@@ -98,38 +101,41 @@ export class LogMelStream {
     this.fft = new PowerSpectrum(params.n_fft)
     this.power = new Float64Array(this.fft.bins)
     this.energies = new LogBatch(params.n_mels)
-    this.pending = new Float64Array(params.n_fft * 16)
+    this.pending = new Float64Array(2 * params.n_fft)
   }
 
+  /**
+   * The frames the samples complete. Frames that start in the samples kept from before read them joined with the
+   * chunk's first n_fft samples; the others read the chunk where it is (copying every chunk into one buffer cost the
+   * copy and, per file, a buffer the size of a chunk). What no frame consumed, under n_fft samples, is kept.
+   */
   push(samples: Samples): LogMelBlock {
     const { n_fft, hop_length, n_mels } = this.params
-    this.append(samples)
-    const frames = this.pendingLength < n_fft ? 0 : 1 + Math.floor((this.pendingLength - n_fft) / hop_length)
+    const chunk = samples instanceof Float64Array ? samples : Float64Array.from(samples)
+    const kept = this.pendingLength
+    const total = kept + chunk.length
+    const frames = total < n_fft ? 0 : 1 + Math.floor((total - n_fft) / hop_length)
     const data = new Float32Array(frames * n_mels)
-    for (let f = 0; f < frames; f++) this.frameAt(f * hop_length, data, f * n_mels)
+    let f = 0
+    if (kept > 0) {
+      this.pending.set(chunk.subarray(0, n_fft), kept)
+      for (; f < frames && f * hop_length < kept; f++) this.frameAt(this.pending, f * hop_length, data, f * n_mels)
+    }
+    for (; f < frames; f++) this.frameAt(chunk, f * hop_length - kept, data, f * n_mels)
     const consumed = frames * hop_length
-    this.pending.copyWithin(0, consumed, this.pendingLength)
-    this.pendingLength -= consumed
+    // the rest: in the chunk, or (no frame reached the chunk, which is then shorter than n_fft) all in pending
+    if (consumed >= kept) this.pending.set(chunk.subarray(consumed - kept), 0)
+    else this.pending.copyWithin(0, consumed, total)
+    this.pendingLength = total - consumed
     this.framesEmitted += frames
     return { frames, nMels: n_mels, data }
   }
 
-  private append(samples: Samples): void {
-    const needed = this.pendingLength + samples.length
-    if (needed > this.pending.length) {
-      const grown = new Float64Array(Math.max(needed, this.pending.length * 2))
-      grown.set(this.pending.subarray(0, this.pendingLength))
-      this.pending = grown
-    }
-    this.pending.set(samples, this.pendingLength)
-    this.pendingLength = needed
-  }
-
-  /** The log-Mel frame of pending[start, start + n_fft) into out[at, at + n_mels). */
-  private frameAt(start: number, out: Float32Array, at: number): void {
+  /** The log-Mel frame of samples[start, start + n_fft) into out[at, at + n_mels). */
+  private frameAt(samples: Float64Array, start: number, out: Float32Array, at: number): void {
     const { power } = this
     const energies = this.energies.values
-    this.fft.computeWindowed(this.pending, start, this.window, power)
+    this.fft.computeWindowed(samples, start, this.window, power)
     const { firstBin, endBin, lower, lowerWeight, upperWeight } = this.mel
     const { n_mels, log_offset } = this.params
     // the energies of filter m and m + 1 in locals: an array's read-add-write per bin waited on the previous bin's
