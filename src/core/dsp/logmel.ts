@@ -21,14 +21,14 @@ export function hammingPeriodic(n: number): Float64Array {
  * upperWeight[k] to filter lower[k] + 1. Triangles between increasing edges overlap only their neighbours, so no bin
  * lies under more than two, and one pass over the bins replaces a short loop per filter (most span 3-4 bins). Each
  * filter still sums its bins in ascending order, so the energies are those of the filter-by-filter product.
- * lower[] never decreases over the bins, so a filter is complete once the pass reaches a bin of a higher one, and the
- * pass keeps the two energies it adds to in locals.
+ * lower[] never decreases over the bins, so filter m is complete once the pass has added the bins whose lower filter is
+ * m or below, [firstBin, filterEnd[m]), and the pass keeps the two energies it adds to in locals.
  */
 interface BinMajorMel {
-  /** the bins any filter weighs: [firstBin, endBin) */
+  /** the first bin any filter weighs */
   firstBin: number
-  endBin: number
-  lower: Int32Array
+  /** per filter, the bin after the last whose lower filter is this one or below */
+  filterEnd: Int32Array
   lowerWeight: Float64Array
   upperWeight: Float64Array
 }
@@ -49,8 +49,10 @@ function binMajor(filters: MelFilter[], bins: number): BinMajorMel {
       endBin = Math.max(endBin, k + 1)
     })
   })
+  const filterEnd = new Int32Array(spare)
+  for (let k = firstBin; k < endBin; k++) filterEnd.fill(k + 1, lower[k]!)
   // no bin under any filter: an empty range
-  return { firstBin: Math.min(firstBin, endBin), endBin, lower, lowerWeight, upperWeight }
+  return { firstBin: Math.min(firstBin, endBin), filterEnd, lowerWeight, upperWeight }
 }
 
 interface FrontendTables {
@@ -136,24 +138,21 @@ export class LogMelStream {
     const { power } = this
     const energies = this.energies.values
     this.fft.computeWindowed(samples, start, this.window, power)
-    const { firstBin, endBin, lower, lowerWeight, upperWeight } = this.mel
+    const { firstBin, filterEnd, lowerWeight, upperWeight } = this.mel
     const { n_mels, log_offset } = this.params
     // the energies of filter m and m + 1 in locals: an array's read-add-write per bin waited on the previous bin's
     // store
-    let m = 0
+    let k = firstBin
     let energy = 0
     let nextEnergy = 0
-    for (let k = firstBin; k <= endBin; k++) {
-      // the filters below bin k's are complete; past the last bin, all are
-      const below = k < endBin ? lower[k]! : n_mels
-      for (; m < below; m++) {
-        energies[m] = energy + log_offset
-        energy = nextEnergy
-        nextEnergy = 0
+    for (let m = 0; m < n_mels; m++) {
+      for (const end = filterEnd[m]!; k < end; k++) {
+        energy += lowerWeight[k]! * power[k]!
+        nextEnergy += upperWeight[k]! * power[k]!
       }
-      if (k === endBin) break
-      energy += lowerWeight[k]! * power[k]!
-      nextEnergy += upperWeight[k]! * power[k]!
+      energies[m] = energy + log_offset
+      energy = nextEnergy
+      nextEnergy = 0
     }
     this.energies.writeLogs(out, at)
   }
