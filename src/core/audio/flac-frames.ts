@@ -332,10 +332,10 @@ function lpcPrediction(x: Int32Array, order: number, shift: number, bits: number
   if (unrolledFrom === x.length) return
   const [c0, c1, c2, c3, c4, c5] = [c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!]
   const [c6, c7, c8, c9, c10, c11] = [c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!]
-  // two samples a step: each of the twelve samples before them is read once for both sums, and the second sum needs
-  // the first's new sample only for its c0 term
+  // four samples a step: each of the twelve samples before them is read once for all four sums, and the later sums
+  // wait on the new samples only for their c0, c1, c2 terms
   let i = UNROLLED_LPC_ORDER
-  for (; i + 1 < x.length; i += 2) {
+  for (; i + 3 < x.length; i += 4) {
     const x1 = x[i - 1]!
     const x2 = x[i - 2]!
     const x3 = x[i - 3]!
@@ -348,24 +348,40 @@ function lpcPrediction(x: Int32Array, order: number, shift: number, bits: number
     const x10 = x[i - 10]!
     const x11 = x[i - 11]!
     const x12 = x[i - 12]!
-    // the terms of x[i] and of x[i + 1] without its c0 x[i], as trees
-    const older =
-      Math.imul(c11, x12) +
-      Math.imul(c10, x11) +
-      (Math.imul(c9, x10) + Math.imul(c8, x9)) +
-      (Math.imul(c7, x8) + Math.imul(c6, x7) + (Math.imul(c5, x6) + Math.imul(c4, x5))) +
-      (Math.imul(c3, x4) + Math.imul(c2, x3) + Math.imul(c1, x2))
-    const nextOlder =
-      Math.imul(c11, x11) +
-      Math.imul(c10, x10) +
-      (Math.imul(c9, x9) + Math.imul(c8, x8)) +
-      (Math.imul(c7, x7) + Math.imul(c6, x6) + (Math.imul(c5, x5) + Math.imul(c4, x4))) +
-      (Math.imul(c3, x3) + Math.imul(c2, x2) + Math.imul(c1, x1))
-    const sample = (x[i]! + ((older + Math.imul(c0, x1)) >> shift)) | 0
-    x[i] = sample
-    x[i + 1] = (x[i + 1]! + ((nextOlder + Math.imul(c0, sample)) >> shift)) | 0
+    const older0 =
+      Math.imul(c0, x1) +
+      Math.imul(c1, x2) +
+      (Math.imul(c2, x3) + Math.imul(c3, x4)) +
+      (Math.imul(c4, x5) + Math.imul(c5, x6) + (Math.imul(c6, x7) + Math.imul(c7, x8))) +
+      (Math.imul(c8, x9) + Math.imul(c9, x10) + (Math.imul(c10, x11) + Math.imul(c11, x12)))
+    const older1 =
+      Math.imul(c1, x1) +
+      Math.imul(c2, x2) +
+      (Math.imul(c3, x3) + Math.imul(c4, x4)) +
+      (Math.imul(c5, x5) + Math.imul(c6, x6) + (Math.imul(c7, x7) + Math.imul(c8, x8))) +
+      (Math.imul(c9, x9) + Math.imul(c10, x10) + Math.imul(c11, x11))
+    const older2 =
+      Math.imul(c2, x1) +
+      Math.imul(c3, x2) +
+      (Math.imul(c4, x3) + Math.imul(c5, x4)) +
+      (Math.imul(c6, x5) + Math.imul(c7, x6) + (Math.imul(c8, x7) + Math.imul(c9, x8))) +
+      (Math.imul(c10, x9) + Math.imul(c11, x10))
+    const older3 =
+      Math.imul(c3, x1) +
+      Math.imul(c4, x2) +
+      (Math.imul(c5, x3) + Math.imul(c6, x4)) +
+      (Math.imul(c7, x5) + Math.imul(c8, x6) + (Math.imul(c9, x7) + Math.imul(c10, x8))) +
+      Math.imul(c11, x9)
+    const s0 = (x[i]! + (older0 >> shift)) | 0
+    const s1 = (x[i + 1]! + ((older1 + Math.imul(c0, s0)) >> shift)) | 0
+    const s2 = (x[i + 2]! + ((older2 + Math.imul(c1, s0) + Math.imul(c0, s1)) >> shift)) | 0
+    const s3 = (x[i + 3]! + ((older3 + Math.imul(c2, s0) + Math.imul(c1, s1) + Math.imul(c0, s2)) >> shift)) | 0
+    x[i] = s0
+    x[i + 1] = s1
+    x[i + 2] = s2
+    x[i + 3] = s3
   }
-  // an odd sample left
+  // up to three samples left
   exactPrediction(x, order, shift, i, x.length)
 }
 
