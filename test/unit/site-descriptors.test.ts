@@ -41,11 +41,11 @@ async function recorded(runtime: ModelRuntime): Promise<{ service: SessionServic
   return { service, info: await done }
 }
 
-async function imported(runtime: ModelRuntime): Promise<SessionInfo> {
+async function imported(runtime: ModelRuntime, workers?: boolean): Promise<SessionInfo> {
   const folder = fresh('import')
   copyFileSync(SAMPLE_RECORDING, join(folder, '49628_TV.flac'))
   const repository = new SessionStore(fresh('imported'))
-  const summary = await importPaths([folder], { repository, model: async () => runtime })
+  const summary = await importPaths([folder], { repository, model: async () => runtime, workers })
   return repository.get(summary.sessions[0]!)
 }
 
@@ -83,6 +83,13 @@ describe("a site's murmur descriptors", () => {
     expect(site.windows.map((w) => w.descriptors?.diastolic?.probabilities)).toEqual(
       offline.windows.map((w) => (w.verdict === null ? undefined : w.descriptors!.diastolic)),
     )
+  })
+
+  it('an import classifies alike in worker threads (the CLI, the server) and on its own thread (the app)', async () => {
+    const runtime = graded(heads, 'mild')
+    const [pooled, inThread] = [await imported(runtime, true), await imported(runtime, false)]
+    expect(pooled.sites[0]!.descriptors).toBeDefined()
+    expect(pooled.sites).toEqual(inThread.sites)
   })
 
   it('none under a normal verdict, nor from a model without heads', async () => {

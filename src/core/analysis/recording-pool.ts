@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { InferenceOutput, WindowBatch } from '../api/inference'
 import type { ModelCard } from '../api/model-card'
@@ -72,14 +73,23 @@ function tsxApi(): string {
   return pathToFileURL(join(pkg, '..', 'dist', 'esm', 'api', 'index.mjs')).href
 }
 
+/** The bundle's worker script, beside this module once bundled (scripts/build-cli.mjs). */
+const BUNDLED_WORKER = new URL('./recording-worker.mjs', import.meta.url)
+
+/**
+ * Whether a pool's workers can start here: from the TypeScript sources, or beside a bundle that has the worker
+ * (the CLI's; the app's main bundle has none, and its import classifies on its own thread).
+ */
+export const workersAvailable = (): boolean =>
+  import.meta.url.endsWith('.ts') || (BUNDLED_WORKER.protocol === 'file:' && existsSync(fileURLToPath(BUNDLED_WORKER)))
+
 /**
  * Starts the worker: the bundle's recording-worker.mjs beside out/cli/main.mjs (scripts/build-cli.mjs), or, when
  * this module runs from its .ts source, recording-worker.ts through tsx.
  */
 function startWorker(workerData: PoolWorkerData, script?: URL): Worker {
   if (script) return new Worker(script, { workerData })
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./recording-worker.mjs', import.meta.url), { workerData })
+  if (!import.meta.url.endsWith('.ts')) return new Worker(BUNDLED_WORKER, { workerData })
   const entry = new URL('./recording-worker.ts', import.meta.url).href
   const boot = `import(${JSON.stringify(tsxApi())}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}) })`
   return new Worker(boot, { eval: true, workerData })

@@ -4,6 +4,7 @@ import { basename, extname, join } from 'node:path'
 import { SITES, type ImportSummary, type Patient, type SessionInfo, type Site, type SiteRecord } from '../api/app'
 import { classifyFeatures } from '../analysis/classify'
 import { recordingFeatures } from '../analysis/recording'
+import { RecordingPool, workersAvailable } from '../analysis/recording-pool'
 import { openAudio } from '../audio/decode'
 import { WavWriter } from '../audio/wav-writer'
 import { errorText, InputError, isInputError } from '../errors'
@@ -24,6 +25,8 @@ export interface ImportOptions {
   site?: Site
   /** after each file (or bundle) */
   onProgress?: (done: number, total: number) => void
+  /** classify in a RecordingPool's worker threads (default: where their script is, workersAvailable) */
+  workers?: boolean
 }
 
 export type { ImportSummary } from '../api/app'
@@ -85,7 +88,10 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
   }
 
   let runtime: ModelRuntime | undefined
+  let pool: RecordingPool | undefined
   const scratch = await mkdtemp(join(tmpdir(), 'phonoscope-import-'))
+  const inFlight = new Set<Promise<void>>()
+  const filedAt: SessionInfo[] = [] // by exam, so that the summary keeps the files' order
   try {
     for (const path of bundles) {
       try {
@@ -99,12 +105,12 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
       }
       advance()
     }
-    for (const exam of exams) {
-      // each site stored first, then all classified at once: one site's front end runs while another's windows are
-      // in the inference host (the results keep the files' order)
-      const stored: { path: string; site: Site; wav: string; sha256: string }[] = []
+    for (const [index, exam] of exams.entries()) {
+      // each site stored first (one at a time: a second copy of the same audio is caught by its sha256), then all
+      // classified at once, while the next exam is stored
+      const stored: Stored[] = []
       for (const { path, site } of exam.files) {
-        const wav = join(scratch, `${site}.wav`)
+        const wav = join(scratch, `${index}-${site}.wav`)
         const sha256 = await storeLosslessly(path, wav).catch((error: unknown) => void fail(path, error))
         if (sha256 === undefined) advance()
         else if (known.has(sha256)) {
@@ -115,37 +121,31 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
           stored.push({ path, site, wav, sha256 })
         }
       }
+      if (stored.length === 0) continue
       // outside the files' try: a model that does not start is no file's problem, and ends the import
-      if (stored.length > 0) runtime ??= await options.model()
-      const results = await Promise.all(
-        stored.map(({ path, site, wav, sha256 }) =>
-          classified(wav, site, sha256, basename(path), runtime!).then(
-            (record) => (advance(), record),
-            (error: unknown) => {
-              known.delete(sha256)
-              // the scratch copy's name means nothing to the user
-              fail(path, isInputError(error) && error.subject === wav ? new InputError(path, error.problem) : error)
-              advance()
-              return undefined
-            },
-          ),
-        ),
-      )
-      const sites: SiteRecord[] = []
-      const audio: Partial<Record<Site, string>> = {}
-      results.forEach((record, i) => {
-        if (!record) return
-        sites.push(record)
-        audio[record.site] = stored[i]!.wav
+      runtime ??= await options.model()
+      pool ??= (options.workers ?? workersAvailable()) ? new RecordingPool({ card: runtime.card }) : undefined
+      const model = runtime
+      const filing = classifyAll(stored, model, pool, fail, advance, known).then(async (sites) => {
+        if (sites.length === 0) return
+        const audio = Object.fromEntries(
+          sites.map((record) => [record.site, stored.find((s) => s.site === record.site)!.wav]),
+        )
+        filedAt[index] = await fileExam(exam.patient, sites, audio, options.repository, model)
+        summary.recordings += sites.length
+        await Promise.all(stored.map(({ wav }) => rm(wav, { force: true })))
       })
-      if (sites.length === 0) continue
-      const info = await fileExam(exam.patient, sites, audio, options.repository, runtime!)
-      filed(info)
-      summary.recordings += sites.length
+      inFlight.add(filing)
+      void filing.finally(() => inFlight.delete(filing)).catch(() => undefined)
+      if (inFlight.size >= EXAMS_IN_FLIGHT) await Promise.race(inFlight)
     }
+    await Promise.all(inFlight)
   } finally {
+    await Promise.allSettled(inFlight) // a failed filing ends the import: the others finish or fail first
+    await pool?.close()
     await rm(scratch, { recursive: true, force: true })
   }
+  for (const info of filedAt) if (info) filed(info)
   summary.patients = patients.size
   summary.seconds = Math.round(performance.now() - started) / 1000
   return summary
@@ -250,21 +250,68 @@ async function storeLosslessly(source: string, wav: string): Promise<string> {
   return sha256Of(await readFile(wav))
 }
 
-/** A site's record from an offline classify of its stored WAV, as a recorded site gets it (siteResult). */
+/** A recording stored for import: its source, site, scratch WAV and the WAV's sha256. */
+interface Stored {
+  path: string
+  site: Site
+  wav: string
+  sha256: string
+}
+
+/** Examinations classified at once: one's sites in the workers (or the front end) while another's are inferred. */
+const EXAMS_IN_FLIGHT = 2
+
+/** Each stored recording classified; one that fails is listed (and may be imported again), the rest go on. */
+async function classifyAll(
+  stored: Stored[],
+  model: ModelRuntime,
+  pool: RecordingPool | undefined,
+  fail: (path: string, error: unknown) => void,
+  advance: () => void,
+  known: Set<string>,
+): Promise<SiteRecord[]> {
+  const results = await Promise.all(
+    stored.map(({ path, site, wav, sha256 }) =>
+      classified(wav, site, sha256, basename(path), model, pool).then(
+        (record) => (advance(), record),
+        (error: unknown) => {
+          known.delete(sha256)
+          // the scratch copy's name means nothing to the user
+          fail(path, isInputError(error) && error.subject === wav ? new InputError(path, error.problem) : error)
+          advance()
+          return undefined
+        },
+      ),
+    ),
+  )
+  return results.filter((record): record is SiteRecord => record !== undefined)
+}
+
+/**
+ * A site's record from an offline classify of its stored WAV, as a recorded site gets it (siteResult): in a
+ * RecordingPool's worker where one runs (the CLI, the server), else on this thread; the same result either way.
+ */
 async function classified(
   wav: string,
   site: Site,
   sha256: string,
   from: string,
   model: ModelRuntime,
+  pool: RecordingPool | undefined,
 ): Promise<SiteRecord> {
-  const features = await recordingFeatures(wav, model.card.frontend)
-  const result = await classifyFeatures(features, model.card, model.inferer)
+  const { result, sampleRate } = pool
+    ? await pool
+        .classify(wav, model.inferer)
+        .then(({ value, sample_rate }) => ({ result: value, sampleRate: sample_rate }))
+    : await recordingFeatures(wav, model.card.frontend).then(async (features) => ({
+        result: await classifyFeatures(features, model.card, model.inferer),
+        sampleRate: features.sampleRate,
+      }))
   return {
     site,
     status: 'done',
-    duration_s: features.durationS,
-    sample_rate: features.sampleRate,
+    duration_s: result.duration_s,
+    sample_rate: sampleRate,
     windows: offlineWindows(site, result, model.provider, model.card.heads),
     ...siteResult(result),
     sha256,
