@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -10,7 +10,7 @@ import { loadModelCard, sha256File } from '../../src/core/model/card'
 import { OnnxModel } from '../../src/core/model/engine'
 import { phonoscope } from '../helpers/cli'
 import { corpus } from '../helpers/paths'
-import { runPython, SHIPPED_MODEL, shippedModelAvailable, tinyModel } from './model-fixture'
+import { DESCRIPTOR_MODEL, runPython, SHIPPED_MODEL, shippedModelAvailable, tinyModel } from './model-fixture'
 
 /** Every head, some with fewer labels than CirCor has (as training leaves rare ones out). */
 const HEADS = {
@@ -278,6 +278,36 @@ describe('phonoscope classify: descriptors', () => {
       const r = JSON.parse(run.stdout) as Json
       expect(r.verdict).toMatch(/^(mild|moderate_severe)$/)
       expect(r).not.toHaveProperty('descriptors')
+    },
+  )
+
+  it.skipIf(!available || !existsSync(DESCRIPTOR_MODEL))(
+    'the shipped descriptor model describes that murmur with every head of its card, and its int8 twin agrees',
+    () => {
+      const loud = join(circor, 'audio', '40840_AV.flac')
+      const described = (path: string) => {
+        const run = phonoscope('classify', loud, '--model', path, '--json')
+        expect(run.status, run.stderr).toBe(0)
+        return JSON.parse(run.stdout) as Json
+      }
+      const heads = loadModelCard(DESCRIPTOR_MODEL).heads!
+      expect(heads.map((h) => h.name)).toEqual([
+        'systolic_timing',
+        'systolic_shape',
+        'systolic_pitch',
+        'systolic_quality',
+        'audible_here',
+      ])
+      const fp32 = described(DESCRIPTOR_MODEL)
+      const int8 = described(DESCRIPTOR_MODEL.replace(/\.onnx$/, '-int8.onnx'))
+      expect(fp32.verdict).toMatch(/^(mild|moderate_severe)$/)
+      for (const head of heads) {
+        const d = fp32.descriptors![head.name]!
+        expect(Object.keys(d.probabilities)).toEqual(head.labels)
+        expect(Object.values(d.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5)
+        for (const label of head.labels)
+          expect(int8.descriptors![head.name]!.probabilities[label]).toBeCloseTo(d.probabilities[label]!, 1)
+      }
     },
   )
 })

@@ -12,6 +12,8 @@ const PYTHON = process.env.PHONOSCOPE_PYTHON ?? join(TRAINING, '.venv', 'bin', '
 
 /** The shipped model, when the training side has exported it. */
 export const SHIPPED_MODEL = join(REPO_ROOT, 'models', 'phonoscope-cnn-att.onnx')
+/** The shipped model with murmur descriptor heads (not the default: its grade measured below the default's). */
+export const DESCRIPTOR_MODEL = join(REPO_ROOT, 'models', 'phonoscope-cnn-att-desc.onnx')
 export const shippedModelAvailable = (): boolean =>
   existsSync(SHIPPED_MODEL) && existsSync(SHIPPED_MODEL.replace(/\.onnx$/, '.json'))
 
