@@ -46,6 +46,8 @@ def describe(cfg: dict) -> str:
         parts.append(f"mixup {cfg['mixup']:g}")
     if cfg.get("ema"):
         parts.append(f"EMA {cfg['ema']:g}")
+    if cfg.get("heads"):
+        parts.append(f"{len(cfg['heads'])} descriptor heads (loss weight {cfg['descriptor_weight']:g})")
     if cfg.get("ensemble"):
         parts.append(f"mean of {len(cfg['ensemble'])} runs ({', '.join(cfg['ensemble'])})")
     elif cfg.get("seed"):
