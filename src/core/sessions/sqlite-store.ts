@@ -602,9 +602,10 @@ export class SqliteStore implements SessionRepository {
     const stale = rows.filter((row) => this.listings.get(row.id as string)?.revision !== row.revision)
     if (stale.length === 0) return
     const wanted = new Set(stale.map((row) => row.id as string))
+    const one = db.prepare('SELECT id, revision, listed FROM examinations WHERE id = ?')
     const texts = (
       stale.length <= FEW_STALE
-        ? stale.map((row) => db.prepare('SELECT id, revision, listed FROM examinations WHERE id = ?').get(row.id))
+        ? stale.map((row) => one.get(row.id))
         : db
             .prepare('SELECT id, revision, listed FROM examinations WHERE id BETWEEN ? AND ?')
             .all(stale.at(-1)!.id, stale[0]!.id)
