@@ -34,8 +34,8 @@ ROW_LISTS = ("predictions", "descriptor_predictions")
 def _dump(record: dict) -> str:
     """JSON with one prediction row per line (readable diffs, no pretty-printed arrays of numbers)."""
     head = {k: v for k, v in record.items() if k not in ROW_LISTS}
-    lists = [",\n".join("  " + json.dumps(r) for r in record[k]) for k in ROW_LISTS if k in record]
-    named = [f' "{k}": [\n{rows}\n ]' for k, rows in zip((k for k in ROW_LISTS if k in record), lists)]
+    named = [f' "{k}": [\n' + ",\n".join("  " + json.dumps(r) for r in record[k]) + "\n ]"
+             for k in ROW_LISTS if k in record]
     return json.dumps(head, indent=1)[:-2] + ",\n" + ",\n".join(named) + "\n}\n"
 
 
