@@ -140,6 +140,16 @@ describe('phonoscope classify: bad input is one line, exit 2, no stack trace', (
       /--provider: unknown provider "tpu"/,
     ],
     [
+      'unknown precision',
+      () => ['classify', join(FIXTURES, 'golden', 'tone-100hz-pcm16.wav'), '--model', model, '--precision', 'fp16'],
+      /--precision: unknown precision "fp16" \(want auto, fp32, int8\)/,
+    ],
+    [
+      'int8 of a model without a twin',
+      () => ['classify', join(FIXTURES, 'golden', 'tone-100hz-pcm16.wav'), '--model', model, '--precision', 'int8'],
+      /has no int8 twin/,
+    ],
+    [
       'bad hop',
       () => ['classify', join(FIXTURES, 'golden', 'tone-100hz-pcm16.wav'), '--model', model, '--hop-frames', '0'],
       /--hop-frames: must be a positive integer/,

@@ -105,10 +105,11 @@ function fakeHost(first: HostMessage | 'exit') {
 
 describe('handshake', () => {
   it('refuses a host of another protocol version, stops it and sends it nothing', async () => {
-    const host = fakeHost({ type: 'ready', pid: 4242, protocol: 2 })
+    const other = INFERENCE_PROTOCOL_VERSION + 1
+    const host = fakeHost({ type: 'ready', pid: 4242, protocol: other })
     const c = new InferenceClient({ modelPath: model }, host.launcher)
     await expect(c.start()).rejects.toThrow(
-      'inference host (pid 4242) speaks protocol 2, this client 1: the host and the app come from different builds',
+      `inference host (pid 4242) speaks protocol ${other}, this client ${INFERENCE_PROTOCOL_VERSION}: the host and the app come from different builds`,
     )
     expect(host.killed).toEqual([4242])
     expect(host.requests).toEqual([])

@@ -101,14 +101,14 @@ describe('real onnxruntime-node on this machine', () => {
   beforeAll(() => void (model = tinyModel()), 180_000)
 
   it('requesting cuda where it is not installed runs on cpu and says so', async () => {
-    const opened = await openSession(model, { provider: 'cuda', threads: 1 })
+    const opened = await openSession(() => model, { provider: 'cuda', threads: 1 })
     expect(opened.provider).toBe('cpu')
     expect(opened.note).toMatch(/^cpu \(cuda failed to load: .+; fell back to cpu\)$/)
     expect(opened.threads).toBe(1)
     await opened.session.release()
   })
   it('auto picks cpu here with the default of at most 2 threads', async () => {
-    const opened = await openSession(model)
+    const opened = await openSession(() => model)
     expect(opened.provider).toBe('cpu')
     expect(opened.threads).toBeGreaterThanOrEqual(1)
     expect(opened.threads).toBeLessThanOrEqual(2)

@@ -11,7 +11,8 @@
   results                     regenerate training/RESULTS.md from the records training/results/*.json
   quantize-cv RUN_DIR...      per fold: fp32 vs int8 UAR, latency and size -> the run's record (several runs:
         [--record NAME]       their ensemble, into NAME's record)
-  quantize MODEL.onnx         the int8 twin of a shipped model (MODEL-int8.onnx + card)
+  quantize MODEL.onnx         the int8 twin of a shipped model (MODEL-int8.onnx + card); with --cv RUN, MODEL's card
+        [--cv RUN]            names it with RUN's quantize-cv figures (int8_twin: the app's CPU default if they pass)
   calibrate CARD.json...      temperature scaling per level, fitted on the out-of-fold predictions of the card's CV
         [--cv RUN]            run (or RUN) -> the cards' calibration block; prints ECE/NLL/Brier before and after
   table [--only NAME ...]     every CV run and ensemble of experiments.py not recorded yet, then `results`
@@ -144,6 +145,8 @@ def main(argv=None) -> int:
     p.add_argument("--record", default=None, help="the record the result goes to (default: the first run's)")
     p = sub.add_parser("quantize")
     p.add_argument("model", type=Path)
+    p.add_argument("--cv", default=None, metavar="RUN",
+                   help="link the twin into MODEL's card with this run's quantize-cv figures")
     p = sub.add_parser("calibrate")
     p.add_argument("cards", type=Path, nargs="+", help="model cards (models/NAME.json)")
     p.add_argument("--cv", default=None, metavar="RUN", help="the CV run to fit on (default: the card's cv_metrics.run)")
@@ -166,8 +169,11 @@ def main(argv=None) -> int:
         res = quantize_cv(a.run_dirs, a.record)
         print(json.dumps({"pooled": res["pooled"], "mean": res["mean"]}, indent=1))
     elif a.cmd == "quantize":
-        from .quantize import quantize_model
-        print(f"wrote {quantize_model(a.model)}")
+        from .quantize import link_twin, quantize_model
+        twin = quantize_model(a.model)
+        if a.cv:
+            link_twin(a.model, twin, a.cv)
+        print(f"wrote {twin}" + (f" and named it in {a.model.with_suffix('.json')} (CV {a.cv})" if a.cv else ""))
     elif a.cmd == "calibrate":
         from .calibration import calibrate_card
         for card in a.cards:

@@ -5,7 +5,11 @@ int8 weights, uint8 activations calibrated on training windows); the attention h
                                                       per fold: the fold's model (or the runs' ensemble) in fp32 and
                                                       int8 on its validation patients (UAR both ways, latency, size)
                                                       -> the run's record (or NAME's)
-  python -m phonoscope_training quantize MODEL.onnx   -> MODEL-int8.onnx (+ card), calibrated on every recording
+  python -m phonoscope_training quantize MODEL.onnx [--cv RUN]
+                                                      -> MODEL-int8.onnx (+ card), calibrated on every recording;
+                                                      with --cv, MODEL's card names it as its int8 twin with RUN's
+                                                      quantize-cv figures (the app's CPU default where they pass its
+                                                      gate: src/core/api/model-card.ts INT8_GATE)
 """
 from __future__ import annotations
 
@@ -120,12 +124,34 @@ def quantize_cv(run_dirs: list[Path], record: str | None = None) -> dict:
     return result
 
 
+def twin_figures(run: str, aggregation: str, results_dir: Path | None = None) -> dict:
+    """A run's quantize-cv figures as a card's int8_twin.cv: pooled patient UAR under the card's rule, both twins,
+    and the share of recordings whose verdicts agree."""
+    record = records.read_record(records.record_path(run, results_dir))
+    int8 = record.get("int8")
+    if not int8 or "recording_agreement" not in int8:
+        raise SystemExit(f"{run}: its record has no quantize-cv figures with recording_agreement (run quantize-cv)")
+    level = f"patient_{aggregation}"
+    return {"run": run, "patient_uar": {kind: int8["pooled"][kind][level] for kind in ("fp32", "int8")},
+            "recording_agreement": int8["recording_agreement"]}
+
+
+def link_twin(model: Path, twin: Path, run: str, results_dir: Path | None = None) -> None:
+    """Names `twin` in `model`'s card (int8_twin: file, sha256, the CV figures of `run`)."""
+    card_path = Path(model).with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card["int8_twin"] = {"file": Path(twin).name, "sha256": sha256(twin),
+                         "cv": twin_figures(run, card["aggregation"], results_dir)}
+    card_path.write_text(json.dumps(card, indent=1) + "\n")
+
+
 def quantize_model(model: Path, out: Path | None = None) -> Path:
     """The shipped model's int8 twin beside it, calibrated on every recording; its card is the fp32 card, amended."""
     model = Path(model)
     out = Path(out) if out else model.with_name(f"{model.stem}-int8.onnx")
     recs = data.read_manifest()
     card = json.loads(model.with_suffix(".json").read_text())
+    card.pop("int8_twin", None)
     quantize_onnx(model, out, calibration_windows(recs, data.load_features(recs), card["windowing"]["window_frames"]))
     card["name"] = out.stem
     card["onnx"] = {**card["onnx"], "file": out.name, "bytes": out.stat().st_size,

@@ -1,4 +1,5 @@
 """End to end on a handful of real recordings: 2 training steps, evaluation, ONNX export, parity, model card."""
+import hashlib
 import json
 
 import numpy as np
@@ -153,6 +154,20 @@ def test_quantize_cv_of_an_ensemble_goes_into_its_record(tiny_run, picked, tmp_p
     assert fold["recording_agreement"] == res["recording_agreement"]  # one fold: the same recordings
     saved = records.read_record(records.record_path("duo"))
     assert saved["int8"]["folds"]["0"]["bytes"] == fold["bytes"] and saved["predictions"] == ens["predictions"]
+    # the fp32 card names its twin with these figures (the app's CPU default decides by them)
+    model, twin = tmp_path / "m.onnx", tmp_path / "m-int8.onnx"
+    model.write_bytes(b"fp32"), twin.write_bytes(b"int8")
+    model.with_suffix(".json").write_text(json.dumps({"name": "m", "aggregation": "mean"}))
+    quantize.link_twin(model, twin, "duo")
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert card["int8_twin"] == {
+        "file": "m-int8.onnx", "sha256": hashlib.sha256(b"int8").hexdigest(),
+        "cv": {"run": "duo", "recording_agreement": res["recording_agreement"],
+               "patient_uar": {k: res["pooled"][k]["patient_mean"] for k in ("fp32", "int8")}}}
+    del saved["int8"]["recording_agreement"]
+    records.write_record(saved)
+    with pytest.raises(SystemExit, match="duo: its record has no quantize-cv figures"):
+        quantize.link_twin(model, twin, "duo")
 
 
 def test_export_with_the_site_fusion_of_a_recorded_run(tiny_run, recordings, tmp_path, monkeypatch):

@@ -20,6 +20,7 @@ interface BenchEvaluateOptions {
   files: string
   jobs?: string
   threads?: string
+  precision?: string
   rounds: string
   python: boolean
   json?: boolean
@@ -85,6 +86,7 @@ export function registerBenchEvaluate(bench: Command): void {
     .option('--files <n>', 'CirCor recordings (manifest order, labelled rows)', '200')
     .option('--jobs <n>', 'worker threads for the TypeScript side (default: cores - 1, at least 1)')
     .option('--threads <n>', `onnxruntime intra-op threads for the TypeScript side (default: ${PYTHON_THREADS})`)
+    .option('--precision <p>', 'auto (int8 twin where its CV allows), fp32 or int8; Python runs the same file', 'auto')
     .option('--rounds <n>', 'alternate Python and TypeScript this many times; the best round of each counts', '1')
     .option('--no-python', 'skip the Python pipeline')
     .option('--json', 'print one JSON object')
@@ -101,6 +103,7 @@ export function registerBenchEvaluate(bench: Command): void {
           model: modelPath,
           provider: 'cpu',
           threads: options.threads ?? String(PYTHON_THREADS),
+          precision: options.precision,
           spinning: false,
         })
         let typescript: Throughput | undefined
@@ -110,7 +113,7 @@ export function registerBenchEvaluate(bench: Command): void {
           for (let round = 0; round < rounds; round++) {
             if (options.python) {
               process.stderr.write(`round ${round + 1}/${rounds}: Python pipeline on ${rows.length} recordings...\n`)
-              const args = ['--model', modelPath, '--threads', String(PYTHON_THREADS)]
+              const args = ['--model', info.path, '--threads', String(PYTHON_THREADS)]
               const stdin = rows.map((r) => r.path).join('\n') + '\n'
               const run = JSON.parse(await runPythonModule('bench_evaluate', args, stdin)) as PythonPipeline
               if (!python || run.compute_s < python.compute_s) python = run
@@ -136,7 +139,7 @@ export function registerBenchEvaluate(bench: Command): void {
           `recordings   ${rows.length} CirCor (${(ts.audio_s / 3600).toFixed(2)} h of audio), best of ${rounds}`,
         )
         console.log(
-          `TypeScript   ${tsX.toFixed(0)} x real time (${ts.wall_s.toFixed(1)} s; ${jobs} worker(s), ${info.threads} inference thread(s); workers' decode + front end ${ts.features_s.toFixed(1)} s; ${ts.failed} failed)`,
+          `TypeScript   ${tsX.toFixed(0)} x real time (${ts.wall_s.toFixed(1)} s; ${jobs} worker(s), ${info.threads} inference thread(s), ${info.precision}; workers' decode + front end ${ts.features_s.toFixed(1)} s; ${ts.failed} failed)`,
         )
         console.log(
           `  session.run ${ts.session_s.toFixed(1)} s; CPU: CLI (main + workers) ${ts.cli_cpu_s.toFixed(1)} s, inference host ${ts.host_cpu_s.toFixed(1)} s`,

@@ -10,6 +10,7 @@ import { segmentHeartCycles } from '../../core/analysis/segmentation'
 import { circorDir } from '../../core/data'
 import { InputError } from '../../core/errors'
 import type { ModelCard } from '../../core/api/model-card'
+import { precisionOf } from '../../core/api/model-card'
 import { defaultModelPath, loadModelCard } from '../../core/model/card'
 import { OnnxModel } from '../../core/model/engine'
 import { runPythonModule } from '../python'
@@ -75,9 +76,17 @@ function segmentationMs(signal: Float32Array, rate: number, repeats: number): nu
   return median(times.slice(3))
 }
 
-/** Median ms of session.run on one [1, 1, frames, nMels] window in this process, after 3 warm-up runs. */
+/**
+ * Median ms of session.run on one [1, 1, frames, nMels] window in this process, after 3 warm-up runs, on the very file
+ * given (its own precision: never swapped for its int8 twin, since Python runs that file).
+ */
 async function nodeMs(modelPath: string, threads: number, input: Float32Array, frames: number, repeats: number) {
-  const model = await OnnxModel.load({ modelPath, provider: 'cpu', threads })
+  const model = await OnnxModel.load({
+    modelPath,
+    provider: 'cpu',
+    threads,
+    precision: precisionOf(loadModelCard(modelPath)),
+  })
   const batch = { batch: 1, frames, nMels: model.nMels, data: input }
   for (let i = 0; i < 3; i++) await model.infer(batch)
   const times: number[] = []
@@ -159,6 +168,7 @@ export function registerBenchInference(bench: Command): void {
           const { client, info } = await startInference({
             model: modelPath,
             provider: 'cpu',
+            precision: precisionOf(card),
             threads: options.threads,
             spinning: false,
           })

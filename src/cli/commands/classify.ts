@@ -18,7 +18,7 @@ import { recordingFeatures, type RecordingFeatures } from '../../core/analysis/r
 import { CLASSES, type ClassName } from '../../core/api/classes'
 import { descriptorLines } from '../../core/api/wording'
 import { InputError, isInputError } from '../../core/errors'
-import { startInference, type InferenceCliOptions } from '../inference'
+import { startInference, type InferenceCliOptions, inferenceOptions } from '../inference'
 import { positiveInt } from '../options'
 import { EXIT, runCommand } from '../run'
 
@@ -156,80 +156,80 @@ function shown(r: { verdict: string | null; quality: Quality; probabilities: Pro
 }
 
 export function registerClassify(program: Command): void {
-  program
-    .command('classify')
-    .description('grade murmurs in recordings: windows, probabilities, verdicts and attention (decision support only)')
-    .argument('<audio...>', 'WAV or FLAC files (several: also a session verdict over them)')
-    .option('--model <path>', 'ONNX model with its card beside it (default: models/phonoscope-cnn-att.onnx)')
-    .option('--json', 'print JSON: one object per file (an array when several files)')
-    .option('--attention <out>', 'write the attention map: OUT.png (spectrogram + attention) or OUT.json (grid)')
-    .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu (falls back to cpu)', 'auto')
-    .option('--hop-frames <n>', "hop between windows in frames (default: the model card's)")
-    .option('--threads <n>', 'onnxruntime intra-op threads (default: 2 or the number of cores if fewer)')
-    .option('--session', 'with --json: print {recordings, session} including the session verdict')
-    .action(
-      (
-        files: string[],
-        options: InferenceCliOptions & { json?: boolean; attention?: string; hopFrames?: string; session?: boolean },
-      ) =>
-        runCommand(async () => {
-          const hop = positiveInt(options.hopFrames, '--hop-frames')
-          if (options.attention && !/\.(png|json)$/i.test(options.attention)) {
-            throw new InputError('--attention', 'the output must end in .png or .json')
-          }
-          const { client, info } = await startInference(options)
-          const results: RecordingResult[] = []
-          let badInput = false
-          let internalError = false
-          try {
-            for (const file of files) {
-              try {
-                const features = await recordingFeatures(file, info.card.frontend)
-                const result = await classifyFeatures(features, info.card, client, hop)
-                results.push(result)
-                if (options.attention)
-                  writeAttention(attentionTarget(options.attention, file, files.length > 1), features, result)
-                if (!options.json) printTable(result)
-              } catch (error) {
-                if (files.length === 1) throw error
-                // one file's problem, even an internal error, is reported and the others are still classified
-                if (isInputError(error)) badInput = true
-                else internalError = true
-                const message = error instanceof Error ? error.message.split('\n', 1)[0] : String(error)
-                const what = isInputError(error) ? '' : `internal error: ${file}: `
-                process.stderr.write(`phonoscope: ${what}${message}\n`)
-              }
+  inferenceOptions(
+    program
+      .command('classify')
+      .description(
+        'grade murmurs in recordings: windows, probabilities, verdicts and attention (decision support only)',
+      )
+      .argument('<audio...>', 'WAV or FLAC files (several: also a session verdict over them)')
+      .option('--json', 'print JSON: one object per file (an array when several files)')
+      .option('--attention <out>', 'write the attention map: OUT.png (spectrogram + attention) or OUT.json (grid)')
+      .option('--hop-frames <n>', "hop between windows in frames (default: the model card's)")
+      .option('--session', 'with --json: print {recordings, session} including the session verdict'),
+  ).action(
+    (
+      files: string[],
+      options: InferenceCliOptions & { json?: boolean; attention?: string; hopFrames?: string; session?: boolean },
+    ) =>
+      runCommand(async () => {
+        const hop = positiveInt(options.hopFrames, '--hop-frames')
+        if (options.attention && !/\.(png|json)$/i.test(options.attention)) {
+          throw new InputError('--attention', 'the output must end in .png or .json')
+        }
+        const { client, info } = await startInference(options)
+        const results: RecordingResult[] = []
+        let badInput = false
+        let internalError = false
+        try {
+          for (const file of files) {
+            try {
+              const features = await recordingFeatures(file, info.card.frontend)
+              const result = await classifyFeatures(features, info.card, client, hop)
+              results.push(result)
+              if (options.attention)
+                writeAttention(attentionTarget(options.attention, file, files.length > 1), features, result)
+              if (!options.json) printTable(result)
+            } catch (error) {
+              if (files.length === 1) throw error
+              // one file's problem, even an internal error, is reported and the others are still classified
+              if (isInputError(error)) badInput = true
+              else internalError = true
+              const message = error instanceof Error ? error.message.split('\n', 1)[0] : String(error)
+              const what = isInputError(error) ? '' : `internal error: ${file}: `
+              process.stderr.write(`phonoscope: ${what}${message}\n`)
             }
-          } finally {
-            await client.close()
           }
-          const session = results.length > 1 ? sessionVerdict(results, info.card) : undefined
-          if (options.json) {
-            const objects = results.map((r) => recordingJson(r, info))
-            const out = options.session
-              ? { recordings: objects, session }
-              : objects.length === 1 && files.length === 1
-                ? objects[0]
-                : objects
-            console.log(JSON.stringify(out))
-          } else {
-            if (session) {
-              const p = session.probabilities
-              const by = session.decided_by ? ` (decided by ${basename(session.decided_by)})` : ''
-              const skipped = session.withheld ? `, ${session.withheld} withheld` : ''
-              const head = `session (${session.recordings} recordings${skipped}, ${session.rule})`
-              console.log(
-                p
-                  ? `${head}  ${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${session.verdict}${by}`
-                  : `${head}  withheld: no recording passed the quality gate, re-record`,
-              )
-            }
+        } finally {
+          await client.close()
+        }
+        const session = results.length > 1 ? sessionVerdict(results, info.card) : undefined
+        if (options.json) {
+          const objects = results.map((r) => recordingJson(r, info))
+          const out = options.session
+            ? { recordings: objects, session }
+            : objects.length === 1 && files.length === 1
+              ? objects[0]
+              : objects
+          console.log(JSON.stringify(out))
+        } else {
+          if (session) {
+            const p = session.probabilities
+            const by = session.decided_by ? ` (decided by ${basename(session.decided_by)})` : ''
+            const skipped = session.withheld ? `, ${session.withheld} withheld` : ''
+            const head = `session (${session.recordings} recordings${skipped}, ${session.rule})`
             console.log(
-              `model ${info.name} ${info.version}, provider ${info.provider}. Decision support, not a diagnosis.`,
+              p
+                ? `${head}  ${pct(p.normal)} ${pct(p.mild)} ${pct(p.moderate_severe)}  ${session.verdict}${by}`
+                : `${head}  withheld: no recording passed the quality gate, re-record`,
             )
           }
-          if (internalError) process.exitCode = EXIT.internal
-          else if (badInput) process.exitCode = EXIT.badInput
-        }),
-    )
+          console.log(
+            `model ${info.name} ${info.version}, provider ${info.provider}. Decision support, not a diagnosis.`,
+          )
+        }
+        if (internalError) process.exitCode = EXIT.internal
+        else if (badInput) process.exitCode = EXIT.badInput
+      }),
+  )
 }

@@ -8,7 +8,7 @@ import { InputError } from '../../core/errors'
 import { CLASSES } from '../../core/api/classes'
 import type { PatientRule } from '../../core/api/model-card'
 import { runCommand } from '../run'
-import { startInference, type InferenceCliOptions } from '../inference'
+import { startInference, type InferenceCliOptions, inferenceOptions } from '../inference'
 import { positiveInt } from '../options'
 
 interface EvaluateOptions extends InferenceCliOptions {
@@ -74,98 +74,98 @@ function withheldReasons(results: RowResult[]): Record<string, number> {
 }
 
 export function registerEvaluate(program: Command): void {
-  program
-    .command('evaluate')
-    .description('classify every row of a manifest and report recording- and patient-level UAR, recall, precision, AUC')
-    .requiredOption('--manifest <csv>', 'CSV with columns path (or file), patient_id and the label column')
-    .option('--root <dir>', "folder the manifest paths are relative to (default: the manifest's folder)")
-    .option(
-      '--label-column <name>',
-      'label column (rows with other labels than the 3 classes are skipped)',
-      'label_patient',
-    )
-    .option('--model <path>', 'ONNX model with its card beside it (default: models/phonoscope-cnn-att.onnx)')
-    .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu (falls back to cpu)', 'auto')
-    .option('--threads <n>', 'onnxruntime intra-op threads (default: 2 or the number of cores if fewer)')
-    .option('--hop-frames <n>', "hop between windows in frames (default: the model card's)")
-    .option('--limit <n>', 'only the first n rows with a valid label')
-    .option('--jobs <n>', 'worker threads for decode + front end + quality gate (default: cores - 1, at least 1)')
-    .option('--json', 'print one JSON object')
-    .option('--no-quality-gate', "grade every recording, as the model alone would (the Python evaluation's figures)")
-    .option('--recordings', "with --json: include every recording's and patient's probabilities")
-    .action((options: EvaluateOptions) =>
-      runCommand(async () => {
-        const hop = positiveInt(options.hopFrames, '--hop-frames')
-        const limit = positiveInt(options.limit, '--limit')
-        const jobs = positiveInt(options.jobs, '--jobs')
-        const manifest = readManifest(options.manifest, options.labelColumn, options.root && resolve(options.root))
-        const rows = limit ? manifest.rows.slice(0, limit) : manifest.rows
-        if (rows.length === 0) throw new InputError(options.manifest, `no row has a label among ${CLASSES.join(', ')}`)
-        // the front end runs in workers while the host infers: no busy-waiting onnxruntime threads
-        const { client, info } = await startInference({ ...options, spinning: false })
-        let run
-        try {
-          run = await runRows(rows, info.card, client, {
-            hopFrames: hop,
-            jobs,
-            onProgress: progress(rows.length, 'evaluate'),
-          })
-        } finally {
-          await client.close()
-        }
-        const { results, failures, timings } = run
-        if (results.length === 0) {
-          throw new InputError(
-            options.manifest,
-            `no row could be evaluated (${failures.length} failed; first: ${failures[0]?.reason})`,
-          )
-        }
-        const passed = options.qualityGate ? graded(results) : results
-        const m = metricsOf(passed, info.card)
-        const everyone = new Set(results.map((r) => r.patient_id))
-        const withheldPatients = everyone.size - m.patients.length
-        const report = {
-          manifest: options.manifest,
-          label_column: manifest.labelColumn,
-          n_recordings: results.length,
-          n_patients: everyone.size,
-          aggregation: info.card.aggregation,
-          // recording and patient metrics are of the rest: a withheld recording enters neither, a patient all of
-          // whose recordings were withheld has no verdict
-          withheld_recordings: results.length - passed.length,
-          withheld_patients: withheldPatients,
-          withheld_reasons: withheldReasons(results),
-          ungated: ungatedUar(results, info.card),
-          recording: m.recording,
-          patient: m.patient,
-          skipped: manifest.skipped,
-          failed: failures.length,
-          failed_rows: failures,
-          model: modelSummary(info),
-          provider: info.provider,
-          seconds: Number(timings.wall_s.toFixed(2)),
-          audio_s: Number(timings.audio_s.toFixed(1)),
-          x_realtime: Number((timings.audio_s / timings.wall_s).toFixed(1)),
-          ...(options.recordings ? { recordings: results, patients: m.patients } : {}),
-        }
-        for (const f of failures) process.stderr.write(`phonoscope: row ${f.line} failed: ${f.reason}\n`)
-        if (options.json) return void console.log(JSON.stringify(report))
-        console.log(
-          `${manifest.path}: ${results.length} recordings, ${everyone.size} patients (label ${manifest.labelColumn}, patient rule ${info.card.aggregation})`,
+  inferenceOptions(
+    program
+      .command('evaluate')
+      .description(
+        'classify every row of a manifest and report recording- and patient-level UAR, recall, precision, AUC',
+      )
+      .requiredOption('--manifest <csv>', 'CSV with columns path (or file), patient_id and the label column')
+      .option('--root <dir>', "folder the manifest paths are relative to (default: the manifest's folder)")
+      .option(
+        '--label-column <name>',
+        'label column (rows with other labels than the 3 classes are skipped)',
+        'label_patient',
+      )
+      .option('--hop-frames <n>', "hop between windows in frames (default: the model card's)")
+      .option('--limit <n>', 'only the first n rows with a valid label')
+      .option('--jobs <n>', 'worker threads for decode + front end + quality gate (default: cores - 1, at least 1)')
+      .option('--json', 'print one JSON object')
+      .option('--no-quality-gate', "grade every recording, as the model alone would (the Python evaluation's figures)")
+      .option('--recordings', "with --json: include every recording's and patient's probabilities"),
+  ).action((options: EvaluateOptions) =>
+    runCommand(async () => {
+      const hop = positiveInt(options.hopFrames, '--hop-frames')
+      const limit = positiveInt(options.limit, '--limit')
+      const jobs = positiveInt(options.jobs, '--jobs')
+      const manifest = readManifest(options.manifest, options.labelColumn, options.root && resolve(options.root))
+      const rows = limit ? manifest.rows.slice(0, limit) : manifest.rows
+      if (rows.length === 0) throw new InputError(options.manifest, `no row has a label among ${CLASSES.join(', ')}`)
+      // the front end runs in workers while the host infers: no busy-waiting onnxruntime threads
+      const { client, info } = await startInference({ ...options, spinning: false })
+      let run
+      try {
+        run = await runRows(rows, info.card, client, {
+          hopFrames: hop,
+          jobs,
+          onProgress: progress(rows.length, 'evaluate'),
+        })
+      } finally {
+        await client.close()
+      }
+      const { results, failures, timings } = run
+      if (results.length === 0) {
+        throw new InputError(
+          options.manifest,
+          `no row could be evaluated (${failures.length} failed; first: ${failures[0]?.reason})`,
         )
-        const reasons = Object.entries(report.withheld_reasons).map(([r, n]) => `${r} ${n}`)
-        console.log(
-          `withheld by the quality gate: ${report.withheld_recordings} recordings (${(100 * (report.withheld_recordings / results.length)).toFixed(1)} %), ${withheldPatients} patients${reasons.length ? ` (${reasons.join(', ')})` : ''}; the figures below are of the rest`,
-        )
-        printLevel('recording', m.recording)
-        printLevel('patient', m.patient)
-        console.log(
-          `with no quality gate: recording UAR ${fmt(report.ungated.recording_uar)}, patient UAR ${fmt(report.ungated.patient_uar)}`,
-        )
-        console.log(`skipped ${manifest.skipped} (label not a class), failed ${failures.length}`)
-        console.log(
-          `${timings.audio_s.toFixed(0)} s of audio in ${timings.wall_s.toFixed(1)} s (${report.x_realtime} x real time)`,
-        )
-      }),
-    )
+      }
+      const passed = options.qualityGate ? graded(results) : results
+      const m = metricsOf(passed, info.card)
+      const everyone = new Set(results.map((r) => r.patient_id))
+      const withheldPatients = everyone.size - m.patients.length
+      const report = {
+        manifest: options.manifest,
+        label_column: manifest.labelColumn,
+        n_recordings: results.length,
+        n_patients: everyone.size,
+        aggregation: info.card.aggregation,
+        // recording and patient metrics are of the rest: a withheld recording enters neither, a patient all of
+        // whose recordings were withheld has no verdict
+        withheld_recordings: results.length - passed.length,
+        withheld_patients: withheldPatients,
+        withheld_reasons: withheldReasons(results),
+        ungated: ungatedUar(results, info.card),
+        recording: m.recording,
+        patient: m.patient,
+        skipped: manifest.skipped,
+        failed: failures.length,
+        failed_rows: failures,
+        model: modelSummary(info),
+        provider: info.provider,
+        seconds: Number(timings.wall_s.toFixed(2)),
+        audio_s: Number(timings.audio_s.toFixed(1)),
+        x_realtime: Number((timings.audio_s / timings.wall_s).toFixed(1)),
+        ...(options.recordings ? { recordings: results, patients: m.patients } : {}),
+      }
+      for (const f of failures) process.stderr.write(`phonoscope: row ${f.line} failed: ${f.reason}\n`)
+      if (options.json) return void console.log(JSON.stringify(report))
+      console.log(
+        `${manifest.path}: ${results.length} recordings, ${everyone.size} patients (label ${manifest.labelColumn}, patient rule ${info.card.aggregation})`,
+      )
+      const reasons = Object.entries(report.withheld_reasons).map(([r, n]) => `${r} ${n}`)
+      console.log(
+        `withheld by the quality gate: ${report.withheld_recordings} recordings (${(100 * (report.withheld_recordings / results.length)).toFixed(1)} %), ${withheldPatients} patients${reasons.length ? ` (${reasons.join(', ')})` : ''}; the figures below are of the rest`,
+      )
+      printLevel('recording', m.recording)
+      printLevel('patient', m.patient)
+      console.log(
+        `with no quality gate: recording UAR ${fmt(report.ungated.recording_uar)}, patient UAR ${fmt(report.ungated.patient_uar)}`,
+      )
+      console.log(`skipped ${manifest.skipped} (label not a class), failed ${failures.length}`)
+      console.log(
+        `${timings.audio_s.toFixed(0)} s of audio in ${timings.wall_s.toFixed(1)} s (${report.x_realtime} x real time)`,
+      )
+    }),
+  )
 }

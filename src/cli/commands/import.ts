@@ -4,7 +4,7 @@ import { importPaths } from '../../core/backend/import'
 import { InputError } from '../../core/errors'
 import type { InferenceClient } from '../../core/model/client'
 import { cliRepository, STORE_OPTION } from '../back-end'
-import { startInference, type InferenceCliOptions } from '../inference'
+import { startInference, type InferenceCliOptions, inferenceOptions } from '../inference'
 import { EXIT, runCommand } from '../run'
 import { progress } from './evaluate'
 
@@ -16,18 +16,19 @@ interface ImportOptions extends InferenceCliOptions {
 }
 
 export function registerImport(program: Command): void {
-  program
-    .command('import')
-    .description('file recordings (WAV, FLAC, folders of them) and exported bundles (.phono) as examinations')
-    .argument('<path...>', 'files or folders (recursively); CirCor names <patient>_<site>[_n] give patients and sites')
-    .option('--patient <id>', 'file everything under this patient id')
-    .option('--site <site>', `the site of a file whose name does not say: ${SITES.join(', ')}`, 'Phc')
-    .option('--json', 'print {patients, exams, recordings, skipped, failed, seconds, sessions}')
-    .option(...STORE_OPTION)
-    .option('--model <path>', 'ONNX model (default: the shipped one)')
-    .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu', 'auto')
-    .option('--threads <n>', 'onnxruntime intra-op threads')
-    .action((paths: string[], options: ImportOptions) => runCommand(() => importCommand(paths, options)))
+  inferenceOptions(
+    program
+      .command('import')
+      .description('file recordings (WAV, FLAC, folders of them) and exported bundles (.phono) as examinations')
+      .argument(
+        '<path...>',
+        'files or folders (recursively); CirCor names <patient>_<site>[_n] give patients and sites',
+      )
+      .option('--patient <id>', 'file everything under this patient id')
+      .option('--site <site>', `the site of a file whose name does not say: ${SITES.join(', ')}`, 'Phc')
+      .option('--json', 'print {patients, exams, recordings, skipped, failed, seconds, sessions}')
+      .option(...STORE_OPTION),
+  ).action((paths: string[], options: ImportOptions) => runCommand(() => importCommand(paths, options)))
 }
 
 async function importCommand(paths: string[], options: ImportOptions): Promise<void> {

@@ -5,6 +5,7 @@ import { withheldText } from '../../core/analysis/quality'
 import { InputError } from '../../core/errors'
 import { listCaptureDevices } from '../../core/live/sox-source'
 import { EXIT, runCommand } from '../run'
+import { inferenceOptions } from '../inference'
 import { startCliBackEnd, STORE_OPTION, type SessionCliOptions } from '../back-end'
 
 interface RecordOptions extends SessionCliOptions {
@@ -21,21 +22,20 @@ interface RecordOptions extends SessionCliOptions {
 const percent = (p: number): string => `${(100 * p).toFixed(0).padStart(3)}%`
 
 export function registerRecord(program: Command): void {
-  program
-    .command('record')
-    .description('record one site headless into a session, with live verdict lines')
-    .option('--device <name>', 'capture device (see `phonoscope devices`); "default" for the system input')
-    .option('--file <path>', 'replay a recording at real time instead of capturing (demo, tests)')
-    .option('--speed <x>', 'replay speed of --file: 1 real time, 0 as fast as it decodes (default 1)')
-    .option('--session <id>', 'record the site into this running session (its own source) instead of a new one')
-    .option('--seconds <n>', 'stop after this many seconds (default: until Ctrl-C, or the end of --file)')
-    .option('--site <site>', `auscultation site: ${SITES.join(', ')}`, 'AV')
-    .option('--patient <text>', 'patient label stored with the session', '')
-    .option('--out <dir>', STORE_OPTION[1])
-    .option('--hop <seconds>', 'seconds between live verdicts', '3')
-    .option('--model <path>', 'ONNX model (default: the shipped one)')
-    .option('--provider <name>', 'execution provider: auto, cpu, cuda, dml, coreml, webgpu', 'auto')
-    .action((options: RecordOptions) => runCommand(() => record(options)))
+  inferenceOptions(
+    program
+      .command('record')
+      .description('record one site headless into a session, with live verdict lines')
+      .option('--device <name>', 'capture device (see `phonoscope devices`); "default" for the system input')
+      .option('--file <path>', 'replay a recording at real time instead of capturing (demo, tests)')
+      .option('--speed <x>', 'replay speed of --file: 1 real time, 0 as fast as it decodes (default 1)')
+      .option('--session <id>', 'record the site into this running session (its own source) instead of a new one')
+      .option('--seconds <n>', 'stop after this many seconds (default: until Ctrl-C, or the end of --file)')
+      .option('--site <site>', `auscultation site: ${SITES.join(', ')}`, 'AV')
+      .option('--patient <text>', 'patient label stored with the session', '')
+      .option('--out <dir>', STORE_OPTION[1])
+      .option('--hop <seconds>', 'seconds between live verdicts', '3'),
+  ).action((options: RecordOptions) => runCommand(() => record(options)))
 
   program
     .command('devices')

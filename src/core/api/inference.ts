@@ -4,10 +4,10 @@
  * `ready` (its protocol version, checked by the client before anything else), holds one onnxruntime session and
  * answers requests in order, each reply carrying the request's id.
  */
-import type { ModelCard } from './model-card'
+import type { ModelCard, Precision, PrecisionRequest } from './model-card'
 
 /** Changes with any incompatible change to the messages below: a host and a client of different builds refuse. */
-export const INFERENCE_PROTOCOL_VERSION = 1
+export const INFERENCE_PROTOCOL_VERSION = 2
 
 /** Execution providers Phonoscope knows how to ask onnxruntime-node for. */
 export const PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const
@@ -21,6 +21,8 @@ export interface LoadOptions {
   provider?: ProviderRequest
   /** intra-op threads (default: min(2, available cores)) */
   threads?: number
+  /** 'auto' (default): the card's int8 twin on cpu when its CV figures pass INT8_GATE, fp32 elsewhere */
+  precision?: PrecisionRequest
   /** onnxruntime's CPU memory arena (default true; the Electron host turns it off to give memory back) */
   cpuMemArena?: boolean
   /**
@@ -38,6 +40,10 @@ export interface ModelInfo {
   card: ModelCard
   /** the provider the session runs on */
   provider: ProviderName
+  /** of the file that runs (path, sha256 and card are its own): fp32, or the int8 twin on cpu by default */
+  precision: Precision
+  /** which precision runs and why (the twin's CV figures, or why fp32 does) */
+  precisionNote: string
   /** what was asked for, and why something else ran (fallback): what to log about the provider */
   providerNote: string
   threads: number

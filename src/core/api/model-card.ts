@@ -127,6 +127,41 @@ export interface ModelCard {
   calibration?: Calibration
   /** descriptor heads, in the order of their ONNX outputs after log_probs and attention; absent: none */
   heads?: DescriptorHead[]
-  onnx?: { file?: string; sha256?: string }
+  /** `quantization` is set on an int8 export (training/quantize.py), absent on fp32 */
+  onnx?: { file?: string; sha256?: string; quantization?: string }
+  /** the int8 export of this model and what the same cross-validation measured of it against this one */
+  int8_twin?: Int8Twin
   [key: string]: unknown
 }
+
+/** The precision a session runs at: the card's own file, or its int8 twin. */
+export const PRECISIONS = ['fp32', 'int8'] as const
+export type Precision = (typeof PRECISIONS)[number]
+/** 'auto': the int8 twin on cpu when it passed INT8_GATE, else fp32 (GPU providers always fp32) */
+export type PrecisionRequest = Precision | 'auto'
+
+/** An fp32 card's int8 twin: a file beside it and its cross-validated cost (quantize-cv's pooled figures). */
+export interface Int8Twin {
+  /** a file name in the card's folder (no path) */
+  file: string
+  sha256: string
+  cv: {
+    /** the CV run (training/results/<run>.json) both twins were measured in, one model per fold */
+    run: string
+    /** patient UAR under the card's aggregation rule, pooled over the folds' held-out patients */
+    patient_uar: Record<Precision, number>
+    /** share of held-out recordings whose verdict (argmax) the twins agree on */
+    recording_agreement: number
+  }
+}
+
+/** When int8 may stand in for fp32 by default: what it may lose in patient UAR, and how often it must agree. */
+export const INT8_GATE = { max_patient_uar_loss: 0.005, min_recording_agreement: 0.99 } as const
+
+/** Whether the twin's cross-validated figures meet INT8_GATE. */
+export const twinPassesGate = ({ cv }: Int8Twin): boolean =>
+  cv.patient_uar.fp32 - cv.patient_uar.int8 <= INT8_GATE.max_patient_uar_loss &&
+  cv.recording_agreement >= INT8_GATE.min_recording_agreement
+
+/** The precision of the file a card describes. */
+export const precisionOf = (card: Pick<ModelCard, 'onnx'>): Precision => (card.onnx?.quantization ? 'int8' : 'fp32')

@@ -10,6 +10,7 @@ import {
   type Calibration,
   type DescriptorHead,
   type FrontendParams,
+  type Int8Twin,
   type ModelCard,
   type SiteFusion,
   type Windowing,
@@ -90,8 +91,30 @@ export function checkCard(card: ModelCard, subject: string): ModelCard {
   if (card.aggregation === 'fusion') checkFusion(card.fusion, subject)
   if (card.calibration !== undefined) checkCalibration(card.calibration, card.aggregation, subject)
   if (card.heads !== undefined) checkHeads(card.heads, subject)
+  if (card.int8_twin !== undefined) checkTwin(card.int8_twin, subject)
   checkCardOutputs(card, subject)
   return card
+}
+
+const isShare = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 1
+
+/** An int8 twin is a plain file name beside the card (never a path), with its hash and its CV figures as shares. */
+function checkTwin(twin: Int8Twin, subject: string): void {
+  const file: unknown = twin?.file
+  if (typeof file !== 'string' || !/^[\w.-]+\.onnx$/.test(file) || file.startsWith('.')) {
+    throw new InputError(subject, `int8_twin.file=${JSON.stringify(file)} must be a file name beside the card`)
+  }
+  if (typeof twin.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(twin.sha256)) {
+    throw new InputError(subject, 'int8_twin.sha256 must be 64 lowercase hex digits')
+  }
+  const cv = twin.cv
+  const figures = [cv?.patient_uar?.fp32, cv?.patient_uar?.int8, cv?.recording_agreement]
+  if (typeof cv?.run !== 'string' || !figures.every(isShare)) {
+    throw new InputError(
+      subject,
+      'int8_twin.cv must name its run and give patient_uar.fp32, patient_uar.int8 and recording_agreement in [0, 1]',
+    )
+  }
 }
 
 const HEAD_RULES = { recording_rule: 'mean', shown: 'murmur_verdict' } as const

@@ -2,8 +2,8 @@ import { resolve } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import type { InferenceOutput, LoadOptions, ModelInfo, WindowBatch } from '../api/inference'
 import { InputError } from '../errors'
-import type { ModelCard } from '../api/model-card'
-import { cardPathFor, checkGraphOutputs, loadModelCard, sha256File } from './card'
+import { cardPathFor, checkGraphOutputs } from './card'
+import { choosePrecision } from './precision'
 import { openSession } from './providers'
 
 /**
@@ -17,35 +17,30 @@ export class OnnxModel {
   ) {}
 
   static async load(options: LoadOptions): Promise<OnnxModel> {
-    const path = resolve(options.modelPath)
-    const card: ModelCard = loadModelCard(path)
-    const sha256 = sha256File(path)
-    if (card.onnx?.sha256 && card.onnx.sha256 !== sha256) {
-      throw new InputError(
-        path,
-        'does not match its model card (sha256 differs: the .onnx and .json are from different exports)',
-      )
-    }
-    const opened = await openSession(path, {
+    const choose = choosePrecision(resolve(options.modelPath), options.precision)
+    const opened = await openSession((provider) => choose(provider).file.path, {
       provider: options.provider,
       threads: options.threads,
       cpuMemArena: options.cpuMemArena,
       spinning: options.spinning,
     })
+    const { file, note } = choose(opened.provider)
     try {
-      checkGraphOutputs(card, opened.session.outputMetadata, cardPathFor(path))
+      checkGraphOutputs(file.card, opened.session.outputMetadata, cardPathFor(file.path))
     } catch (error) {
       await opened.session.release()
       throw error
     }
     const info: ModelInfo = {
-      name: card.name,
-      version: card.version,
-      sha256,
-      path,
-      card,
+      name: file.card.name,
+      version: file.card.version,
+      sha256: file.sha256,
+      path: file.path,
+      card: file.card,
       provider: opened.provider,
       providerNote: opened.note,
+      precision: file.precision,
+      precisionNote: note,
       threads: opened.threads,
     }
     return new OnnxModel(info, opened.session)

@@ -110,9 +110,12 @@ const firstLine = (error: unknown): string => {
   return text.length > 160 ? `${text.slice(0, 157)}...` : text
 }
 
-/** Opens `modelPath` with the requested provider (falling back to cpu) and checks its inputs and outputs. */
+/**
+ * Opens the model with the requested provider (falling back to cpu) and checks its inputs and outputs. `fileFor`
+ * says which .onnx each provider opens (choosePrecision: the int8 twin on cpu, fp32 elsewhere).
+ */
 export async function openSession(
-  modelPath: string,
+  fileFor: (provider: ProviderName) => string,
   options: SessionOptions = {},
   env: ProviderEnvironment = detectEnvironment(),
 ): Promise<OpenedSession> {
@@ -123,7 +126,7 @@ export async function openSession(
   // error there before throwing; we report the failure in one line instead (PHONOSCOPE_DEBUG=1 shows the native log)
   ort.env.logLevel = process.env.PHONOSCOPE_DEBUG === '1' ? 'warning' : 'fatal'
   const factory: SessionFactory = (provider) =>
-    ort.InferenceSession.create(modelPath, {
+    ort.InferenceSession.create(fileFor(provider), {
       executionProviders: [provider],
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
@@ -135,7 +138,7 @@ export async function openSession(
       // a provider that fails to load logs an error of its own before throwing; we report it in one line instead
       logSeverityLevel: provider === 'cpu' ? 3 : 4,
     })
-  const opened = await openWithFallback(candidates, factory, modelPath)
+  const opened = await openWithFallback(candidates, factory, fileFor('cpu'))
   const { inputNames, outputNames } = opened.session
   const missing = [
     ...['log_mel'].filter((n) => !inputNames.includes(n)).map((n) => `input ${n}`),
@@ -143,7 +146,7 @@ export async function openSession(
   ]
   if (missing.length) {
     await opened.session.release()
-    throw new InputError(modelPath, `ONNX model lacks ${missing.join(', ')} (see the model card contract)`)
+    throw new InputError(fileFor(opened.provider), `ONNX model lacks ${missing.join(', ')} (see the model card contract)`)
   }
   return { ...opened, threads }
 }
