@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { InferenceOutput, WindowBatch } from '../api/inference'
 import type { ModelCard } from '../api/model-card'
+import { fromWire, type WireError } from '../errors'
 import type { Inferer, RecordingResult } from './classify'
+import type { Admit, KeptRecording } from './keep'
 import type { RecordingFeatures } from './recording'
 
 /** What a pool worker is started with (workerData). */
@@ -17,7 +19,9 @@ export interface PoolWorkerData {
 
 /** The pool's messages to a worker. */
 export type PoolRequest =
-  | { type: 'task'; id: number; path: string; classify: boolean }
+  /** `keep`: import's task (keepAndClassify), the lossless copy written there */
+  | { type: 'task'; id: number; path: string; classify: boolean; keep?: string }
+  | { type: 'admit'; id: number; admitted: boolean }
   | { type: 'inferred'; call: number; output: InferenceOutput }
   | { type: 'infer-failed'; call: number; message: string }
 
@@ -25,7 +29,10 @@ export type PoolRequest =
 export type PoolReply =
   | { type: 'features'; id: number; features: RecordingFeatures; features_ms: number }
   | { type: 'classified'; id: number; result: RecordingResult; features_ms: number; sample_rate: number }
-  | { type: 'failed'; id: number; message: string }
+  | { type: 'kept'; id: number; sha256: string }
+  | { type: 'imported'; id: number; kept: KeptRecording }
+  /** the error as it was thrown (its kind kept: a user's error stays one) */
+  | { type: 'failed'; id: number; error: WireError }
   | { type: 'infer'; id: number; call: number; input: WindowBatch }
 
 /** A recording done in a worker, with the worker's seconds on decode + front end and the file's sample rate. */
@@ -54,11 +61,15 @@ const PER_WORKER = 2
 /** Workers that leave one core to the inference host: cores - 1, at least 1. */
 export const defaultJobs = (): number => Math.max(1, availableParallelism() - 1)
 
+type Done = PoolReply & { type: 'features' | 'classified' | 'imported' }
+
 interface Task {
   id: number
   path: string
   inferer?: Inferer
-  resolve: (reply: PoolReply & { type: 'features' | 'classified' }) => void
+  /** import's task: where the lossless copy goes, and who admits it by its sha256 */
+  keep?: { wav: string; admit: Admit }
+  resolve: (reply: Done) => void
   reject: (error: Error) => void
 }
 
@@ -131,6 +142,17 @@ export class RecordingPool {
     return { value: reply.result, features_s: reply.features_ms / 1000, sample_rate: reply.sample_rate }
   }
 
+  /**
+   * Import's work on a recording in a worker (keepAndClassify): one decode into its features and its lossless copy
+   * `wav`; `admit` (on this thread) decides by the copy's sha256 whether it is classified, its windows run by
+   * `inferer`.
+   */
+  async keepAndClassify(path: string, wav: string, inferer: Inferer, admit: Admit): Promise<KeptRecording> {
+    const reply = await this.submit(path, inferer, { wav, admit })
+    if (reply.type !== 'imported') throw new Error(`unexpected ${reply.type} reply`)
+    return reply.kept
+  }
+
   /** Stops the workers; tasks still in flight are rejected. */
   async close(): Promise<void> {
     this.closed = true
@@ -146,10 +168,10 @@ export class RecordingPool {
     )
   }
 
-  private submit(path: string, inferer?: Inferer) {
+  private submit(path: string, inferer?: Inferer, keep?: Task['keep']) {
     if (this.closed) return Promise.reject(new Error('recording pool closed'))
-    return new Promise<PoolReply & { type: 'features' | 'classified' }>((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, path, inferer, resolve, reject })
+    return new Promise<Done>((resolve, reject) => {
+      this.waiting.push({ id: this.nextId++, path, inferer, keep, resolve, reject })
       this.dispatch()
     })
   }
@@ -166,7 +188,14 @@ export class RecordingPool {
       const slot = (this.slots[best] ??= this.spawn(best))
       const task = this.waiting.shift()!
       slot.tasks.set(task.id, task)
-      slot.worker.postMessage({ type: 'task', id: task.id, path: task.path, classify: Boolean(task.inferer) })
+      const request: PoolRequest = {
+        type: 'task',
+        id: task.id,
+        path: task.path,
+        classify: Boolean(task.inferer),
+        keep: task.keep?.wav,
+      }
+      slot.worker.postMessage(request)
     }
   }
 
@@ -190,10 +219,20 @@ export class RecordingPool {
     const task = slot.tasks.get(reply.id)
     if (!task) return
     if (reply.type === 'infer') return void this.relay(slot, task, reply.call, reply.input)
+    if (reply.type === 'kept') return void this.admit(slot, task, reply.sha256)
     slot.tasks.delete(reply.id)
-    if (reply.type === 'failed') task.reject(new Error(reply.message))
+    if (reply.type === 'failed') task.reject(fromWire(reply.error))
     else task.resolve(reply)
     this.dispatch()
+  }
+
+  /** Asks the task's admit about its copy's sha256 and tells the worker (an admit that throws turns it away). */
+  private admit(slot: Slot, task: Task, sha256: string): void {
+    const answer = (admitted: boolean) =>
+      slot.worker.postMessage({ type: 'admit', id: task.id, admitted } satisfies PoolRequest)
+    Promise.resolve()
+      .then(() => task.keep!.admit(sha256))
+      .then(answer, () => answer(false))
   }
 
   /** Runs a worker's window batch on the task's inferer and sends the output back. */

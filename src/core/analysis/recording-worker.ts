@@ -2,7 +2,9 @@
 // classifies it when asked, its windows sent to the pool's thread to be inferred there.
 import { parentPort, workerData } from 'node:worker_threads'
 import type { InferenceOutput, WindowBatch } from '../api/inference'
+import { toWire } from '../errors'
 import { classifyFeatures, type Inferer } from './classify'
+import { keepAndClassify } from './keep'
 import { recordingFeatures } from './recording'
 import type { PoolReply, PoolRequest, PoolWorkerData } from './recording-pool'
 
@@ -11,6 +13,8 @@ const port = parentPort
 const { card, hopFrames } = workerData as PoolWorkerData
 const calls = new Map<number, { resolve: (output: InferenceOutput) => void; reject: (error: Error) => void }>()
 let nextCall = 1
+/** Tasks waiting for the pool's admission of their copy's sha256, by task id. */
+const admissions = new Map<number, (admitted: boolean) => void>()
 
 const post = (reply: PoolReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer)
 
@@ -24,7 +28,18 @@ const inferer = (id: number): Inferer => ({
     }),
 })
 
-async function run(id: number, path: string, classify: boolean): Promise<void> {
+/** Asks the pool whether the task's recording, its copy hashed to `sha256`, goes on to be classified. */
+const admit = (id: number) => (sha256: string) =>
+  new Promise<boolean>((resolve) => {
+    admissions.set(id, resolve)
+    post({ type: 'kept', id, sha256 })
+  })
+
+async function run(id: number, path: string, classify: boolean, keep?: string): Promise<void> {
+  if (keep !== undefined) {
+    const kept = await keepAndClassify(path, keep, card, inferer(id), admit(id), hopFrames)
+    return post({ type: 'imported', id, kept })
+  }
   const start = performance.now()
   const features = await recordingFeatures(path, card.frontend)
   const features_ms = performance.now() - start
@@ -38,9 +53,14 @@ async function run(id: number, path: string, classify: boolean): Promise<void> {
 
 port.on('message', (request: PoolRequest) => {
   if (request.type === 'task') {
-    run(request.id, request.path, request.classify).catch((error: unknown) =>
-      post({ type: 'failed', id: request.id, message: error instanceof Error ? error.message : String(error) }),
+    run(request.id, request.path, request.classify, request.keep).catch((error: unknown) =>
+      post({ type: 'failed', id: request.id, error: toWire(error) }),
     )
+    return
+  }
+  if (request.type === 'admit') {
+    admissions.get(request.id)?.(request.admitted)
+    admissions.delete(request.id)
     return
   }
   const waiting = calls.get(request.call)

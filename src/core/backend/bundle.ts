@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import {
@@ -17,6 +17,7 @@ import {
   type WindowVerdict,
 } from '../api/app'
 import { CLASSES, type Probabilities } from '../api/classes'
+import { sha256Of } from '../audio/lossless'
 import { DESCRIPTOR_HEADS, type DescriptorName } from '../api/model-card'
 import { InputError, isInputError } from '../errors'
 import {
@@ -58,7 +59,6 @@ export interface Bundle {
   audio: Partial<Record<SiteRecord['site'], Uint8Array>>
 }
 
-export const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 
 /**
  * The examination as a bundle artefact. With `deidentify`: no name or birth year, a pseudonym for the patient id,

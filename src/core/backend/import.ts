@@ -1,19 +1,17 @@
-import { mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, extname, join } from 'node:path'
 import { SITES, type ImportSummary, type Patient, type SessionInfo, type Site, type SiteRecord } from '../api/app'
-import { classifyFeatures } from '../analysis/classify'
-import { recordingFeatures } from '../analysis/recording'
+import { keepAndClassify } from '../analysis/keep'
 import { RecordingPool, workersAvailable } from '../analysis/recording-pool'
-import { openAudio } from '../audio/decode'
-import { WavWriter } from '../audio/wav-writer'
+import { sha256Of } from '../audio/lossless'
 import { errorText, InputError, isInputError } from '../errors'
 import { updatePatientVerdict } from '../sessions/patient-verdict'
 import type { SessionRepository } from '../sessions/repository'
 import type { ModelRuntime } from '../sessions/service'
 import { offlineWindows, siteResult } from '../sessions/site-result'
 import { newSessionId } from '../sessions/store'
-import { BUNDLE_EXTENSION, readBundle, sha256Of } from './bundle'
+import { BUNDLE_EXTENSION, readBundle } from './bundle'
 
 export interface ImportOptions {
   repository: SessionRepository
@@ -50,9 +48,10 @@ interface PlannedExam {
 /**
  * Imports recordings (WAV, FLAC; folders recursively) and bundles into the repository. CirCor names become patients
  * with examinations: a patient's recordings without a repeat number (or _1) form the first, those numbered _n the
- * n-th; any other name is an examination of its own at `site`. Each recording is stored as the site's 16-bit WAV
- * (refused when that would lose anything: more than 16 bits, float, several channels) and classified from it as
- * `classify` classifies the file (the same samples, windows and rule), with the patient verdict by the card's rule.
+ * n-th; any other name is an examination of its own at `site`. Each recording is decoded once into the site's
+ * 16-bit WAV (refused when that would lose anything: more than 16 bits, float, several channels) and its features, and
+ * classified as `classify` classifies the file (the same samples, windows and rule), with the patient verdict by the
+ * card's rule.
  * A file's problem is listed and the rest go on; the same audio is never stored twice.
  */
 export async function importPaths(paths: string[], options: ImportOptions): Promise<ImportSummary> {
@@ -80,6 +79,19 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
   // what the store holds (one listing: findRecording would list it again for every file)
   const known = new Set<string>()
   for (const info of await options.repository.list()) for (const s of info.sites) if (s.sha256) known.add(s.sha256)
+  // on this thread, so that of two copies of the same audio in one import only the first goes on
+  const admission: Admission = {
+    admit: (sha256) => {
+      if (known.has(sha256)) {
+        summary.skipped++
+        return false
+      }
+      known.add(sha256)
+      return true
+    },
+    // a recording that failed after its admission may be imported again
+    withdraw: (sha256) => known.delete(sha256),
+  }
   const patients = new Set<string>()
   const filed = (info: SessionInfo) => {
     summary.exams++
@@ -106,35 +118,20 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
       advance()
     }
     for (const [index, exam] of exams.entries()) {
-      // each site stored first (one at a time: a second copy of the same audio is caught by its sha256), then all
-      // classified at once, while the next exam is stored
-      const stored: Stored[] = []
-      for (const { path, site } of exam.files) {
-        const wav = join(scratch, `${index}-${site}.wav`)
-        const sha256 = await storeLosslessly(path, wav).catch((error: unknown) => void fail(path, error))
-        if (sha256 === undefined) advance()
-        else if (known.has(sha256)) {
-          summary.skipped++
-          advance()
-        } else {
-          known.add(sha256) // a second copy in the same import is skipped too
-          stored.push({ path, site, wav, sha256 })
-        }
-      }
-      if (stored.length === 0) continue
       // outside the files' try: a model that does not start is no file's problem, and ends the import
       runtime ??= await options.model()
       pool ??= (options.workers ?? workersAvailable()) ? new RecordingPool({ card: runtime.card }) : undefined
       const model = runtime
-      const filing = classifyAll(stored, model, pool, fail, advance, known).then(async (sites) => {
-        if (sites.length === 0) return
-        const audio = Object.fromEntries(
-          sites.map((record) => [record.site, stored.find((s) => s.site === record.site)!.wav]),
-        )
-        filedAt[index] = await fileExam(exam.patient, sites, audio, options.repository, model)
-        summary.recordings += sites.length
-        await Promise.all(stored.map(({ wav }) => rm(wav, { force: true })))
-      })
+      const filing = importExam(exam.files, index, scratch, model, pool, admission, fail, advance).then(
+        async (sites) => {
+          if (sites.length === 0) return
+          const audio = Object.fromEntries(sites.map(({ record, wav }) => [record.site, wav]))
+          const records = sites.map(({ record }) => record)
+          filedAt[index] = await fileExam(exam.patient, records, audio, options.repository, model)
+          summary.recordings += sites.length
+          await Promise.all(sites.map(({ wav }) => rm(wav, { force: true })))
+        },
+      )
       inFlight.add(filing)
       void filing.finally(() => inFlight.delete(filing)).catch(() => undefined)
       if (inFlight.size >= EXAMS_IN_FLIGHT) await Promise.race(inFlight)
@@ -218,105 +215,69 @@ function plan(files: string[], options: ImportOptions): PlannedExam[] {
   return exams.filter((e) => e.files.length > 0)
 }
 
-/**
- * Decodes `source` into `wav` (16-bit mono PCM at its own rate) and returns the sha256 of that WAV: the same audio
- * has the same sha256 whatever file it came in (a FLAC and its WAV, an exported bundle's WAV).
- */
-async function storeLosslessly(source: string, wav: string): Promise<string> {
-  const audio = await openAudio(source)
-  const { bitsPerSample, encoding, channels } = audio.info
-  const lossy =
-    encoding === 'float'
-      ? 'float samples'
-      : bitsPerSample > 16
-        ? `${bitsPerSample}-bit samples`
-        : channels > 1
-          ? `${channels} channels`
-          : undefined
-  if (lossy) {
-    await audio.close()
-    throw new InputError(
-      source,
-      `${lossy}: the store keeps 16-bit mono PCM and would lose some of it (convert it first)`,
-    )
-  }
-  const writer = await WavWriter.create(wav, audio.info.sampleRate)
-  try {
-    for await (const chunk of audio.chunks) await writer.append(chunk)
-  } finally {
-    await writer.close()
-  }
-  if (writer.framesWritten === 0) throw new InputError(source, 'no samples')
-  return sha256Of(await readFile(wav))
+/** Who decides, by its copy's sha256, whether a recording is new to the store; and takes a failed one back. */
+interface Admission {
+  admit: (sha256: string) => boolean
+  withdraw: (sha256: string) => void
 }
 
-/** A recording stored for import: its source, site, scratch WAV and the WAV's sha256. */
-interface Stored {
-  path: string
-  site: Site
+/** A site of an imported exam: its record and its lossless copy in the scratch folder. */
+interface ImportedSite {
+  record: SiteRecord
   wav: string
-  sha256: string
 }
 
-/** Examinations classified at once: one's sites in the workers (or the front end) while another's are inferred. */
+/** Examinations in flight at once: one's sites decoded and classified while another's are inferred and filed. */
 const EXAMS_IN_FLIGHT = 2
 
-/** Each stored recording classified; one that fails is listed (and may be imported again), the rest go on. */
-async function classifyAll(
-  stored: Stored[],
+/**
+ * An exam's recordings, each decoded once into its lossless copy and features and, when new to the store, classified
+ * as a recorded site is (siteResult); one that fails is listed and the rest go on.
+ */
+async function importExam(
+  files: Planned[],
+  index: number,
+  scratch: string,
   model: ModelRuntime,
   pool: RecordingPool | undefined,
+  admission: Admission,
   fail: (path: string, error: unknown) => void,
   advance: () => void,
-  known: Set<string>,
-): Promise<SiteRecord[]> {
-  const results = await Promise.all(
-    stored.map(({ path, site, wav, sha256 }) =>
-      classified(wav, site, sha256, basename(path), model, pool).then(
-        (record) => (advance(), record),
-        (error: unknown) => {
-          known.delete(sha256)
-          // the scratch copy's name means nothing to the user
-          fail(path, isInputError(error) && error.subject === wav ? new InputError(path, error.problem) : error)
-          advance()
-          return undefined
-        },
-      ),
-    ),
+): Promise<ImportedSite[]> {
+  const sites = await Promise.all(
+    files.map(async ({ path, site }): Promise<ImportedSite | undefined> => {
+      const wav = join(scratch, `${index}-${site}.wav`)
+      let admitted: string | undefined
+      const admit = (sha256: string) => admission.admit(sha256) && (admitted = sha256) !== undefined
+      try {
+        // in a RecordingPool's worker where one runs (the CLI, the server), else on this thread: the same result
+        const kept = pool
+          ? await pool.keepAndClassify(path, wav, model.inferer, admit)
+          : await keepAndClassify(path, wav, model.card, model.inferer, admit)
+        if (!kept.result) return undefined
+        const { result, sampleRate, sha256 } = kept
+        const record: SiteRecord = {
+          site,
+          status: 'done',
+          duration_s: result.duration_s,
+          sample_rate: sampleRate,
+          windows: offlineWindows(site, result, model.provider, model.card.heads),
+          ...siteResult(result),
+          sha256,
+          imported_from: basename(path),
+        }
+        return { record, wav }
+      } catch (error) {
+        if (admitted) admission.withdraw(admitted)
+        // the scratch copy's name means nothing to the user
+        fail(path, isInputError(error) && error.subject === wav ? new InputError(path, error.problem) : error)
+        return undefined
+      } finally {
+        advance()
+      }
+    }),
   )
-  return results.filter((record): record is SiteRecord => record !== undefined)
-}
-
-/**
- * A site's record from an offline classify of its stored WAV, as a recorded site gets it (siteResult): in a
- * RecordingPool's worker where one runs (the CLI, the server), else on this thread; the same result either way.
- */
-async function classified(
-  wav: string,
-  site: Site,
-  sha256: string,
-  from: string,
-  model: ModelRuntime,
-  pool: RecordingPool | undefined,
-): Promise<SiteRecord> {
-  const { result, sampleRate } = pool
-    ? await pool
-        .classify(wav, model.inferer)
-        .then(({ value, sample_rate }) => ({ result: value, sampleRate: sample_rate }))
-    : await recordingFeatures(wav, model.card.frontend).then(async (features) => ({
-        result: await classifyFeatures(features, model.card, model.inferer),
-        sampleRate: features.sampleRate,
-      }))
-  return {
-    site,
-    status: 'done',
-    duration_s: result.duration_s,
-    sample_rate: sampleRate,
-    windows: offlineWindows(site, result, model.provider, model.card.heads),
-    ...siteResult(result),
-    sha256,
-    imported_from: from,
-  }
+  return sites.filter((site): site is ImportedSite => site !== undefined)
 }
 
 /** Files an imported examination (its patient too, the first time) with the patient verdict by the card's rule. */
