@@ -1,7 +1,20 @@
 import { open, type FileHandle } from 'node:fs/promises'
+import { endianness } from 'node:os'
 import type { Samples } from './types'
 
 export const HEADER_BYTES = 44
+
+// WAV is little-endian, and so is every platform Node runs Phonoscope on: Int16Array's bytes are written as they are
+if (endianness() !== 'LE') throw new Error('16-bit PCM is written in the platform byte order: big-endian is unsupported')
+
+/** Samples in [-1, 1] as 16-bit PCM (x 32768, rounded, clipped): the inverse of the decoders' scaling. */
+export function toPcm16(samples: Samples, out: Int16Array = new Int16Array(samples.length)): Int16Array {
+  for (let i = 0; i < samples.length; i++) {
+    const v = Math.round(samples[i]! * 32768)
+    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v
+  }
+  return out
+}
 
 /**
  * Writes mono 16-bit PCM WAV as samples arrive. The header's sizes are rewritten on every flush, so the file on
@@ -27,16 +40,18 @@ export class WavWriter {
   }
 
   async append(samples: Samples): Promise<void> {
-    const pcm = Buffer.alloc(samples.length * 2)
-    for (let i = 0; i < samples.length; i++) {
-      pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32768))), i * 2)
-    }
+    await this.appendPcm16(toPcm16(samples))
+  }
+
+  /** Appends samples already as 16-bit PCM (toPcm16). */
+  async appendPcm16(pcm: Int16Array): Promise<void> {
+    const bytes = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength)
     // a short write (the disk filling up) keeps what it wrote; the next write then fails
     let written = 0
     try {
-      while (written < pcm.length) {
+      while (written < bytes.length) {
         const at = HEADER_BYTES + this.frames * 2 + written
-        written += (await this.file.write(pcm, written, pcm.length - written, at)).bytesWritten
+        written += (await this.file.write(bytes, written, bytes.length - written, at)).bytesWritten
       }
     } finally {
       this.frames += Math.floor(written / 2)
