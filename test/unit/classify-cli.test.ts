@@ -42,7 +42,7 @@ describe('phonoscope classify --json', () => {
     expect(r).toMatchObject({ heart_rate_bpm: null, final: false, quality: { ok: false } })
     // withheld: no window made a verdict, so none is named and its attention is placed in no phase
     expect(r).toMatchObject({ verdict_windows: [], attention_phase: null, murmur_timing: null })
-    expect(r.model.name).toBe('tiny-cnn')
+    expect(r.model).toMatchObject({ name: 'tiny-cnn', precision: 'fp32' })
     expect(r.model.sha256).toMatch(/^[0-9a-f]{64}$/)
     expect(r.provider).toBe('cpu')
   })

@@ -244,5 +244,6 @@ export const modelSummary = (info: ModelInfo) => ({
   version: info.version,
   sha256: info.sha256,
   path: info.path,
+  precision: info.precision,
   aggregation: info.card.aggregation,
 })
