@@ -7,6 +7,7 @@ import { InputError } from '../../src/core/errors'
 import { loadModelCard } from '../../src/core/model/card'
 import { OnnxModel } from '../../src/core/model/engine'
 import { tinyModel } from './model-fixture'
+import { problem } from '../helpers/errors'
 
 let model: string
 let card: Record<string, unknown>
@@ -40,16 +41,6 @@ const calibrated = () => ({
   recording: { temperature: 1.2 },
   patient: { temperature: 0.8, rule: 'max_murmur' },
 })
-
-const problem = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError)
-    return (error as Error).message
-  }
-  throw new Error('no error')
-}
 
 beforeAll(() => {
   model = tinyModel()

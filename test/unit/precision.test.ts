@@ -2,12 +2,12 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { INT8_GATE, type Int8Twin } from '../../src/core/api/model-card'
-import { InputError } from '../../src/core/errors'
 import { loadModelCard, sha256File } from '../../src/core/model/card'
 import { OnnxModel } from '../../src/core/model/engine'
 import { choosePrecision } from '../../src/core/model/precision'
 import { scratch } from '../helpers/paths'
 import { tinyModel } from './model-fixture'
+import { problem } from '../helpers/errors'
 
 let tiny: string
 let tinyCard: Record<string, unknown>
@@ -42,16 +42,6 @@ function pair(figures: Int8Twin['cv'] = cv(), { twin = true, sha256 = '' } = {})
     writeFileSync(join(dir, 'm-int8.json'), JSON.stringify({ ...tinyCard, name: 'm-int8', onnx }))
   }
   return model
-}
-
-const problem = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError)
-    return (error as Error).message
-  }
-  throw new Error('no error')
 }
 
 describe('which file runs: fp32 or the int8 twin', () => {
