@@ -1,13 +1,16 @@
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WindowBatch } from '../../src/core/api/inference'
 import type { ModelCard } from '../../src/core/api/model-card'
 import { classifyFeatures, type Inferer } from '../../src/core/analysis/classify'
 import { runRows } from '../../src/core/analysis/evaluate'
+import { keepAndClassify } from '../../src/core/analysis/keep'
 import type { ManifestRow } from '../../src/core/analysis/manifest'
 import { recordingFeatures } from '../../src/core/analysis/recording'
 import { RecordingPool } from '../../src/core/analysis/recording-pool'
 import { loadModelCard } from '../../src/core/model/card'
+import { InputError } from '../../src/core/errors'
 import { OnnxModel } from '../../src/core/model/engine'
 import { corpus, scratch } from '../helpers/paths'
 import { tinyModel } from './model-fixture'
@@ -89,7 +92,32 @@ describe.skipIf(!available)('RecordingPool', () => {
     try {
       const outcomes = await Promise.allSettled([FILES[0]!, broken, FILES[1]!].map((f) => pool.features(f)))
       expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
-      expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe(expected)
+      const reason = (outcomes[1] as PromiseRejectedResult).reason as Error
+      expect(reason.message).toBe(expected)
+      expect(reason).toBeInstanceOf(InputError) // a user's error stays one across the thread
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it("imports as keepAndClassify on this thread does: one decode, the copy's sha256 asked, only the admitted classified", async () => {
+    const pool = new RecordingPool({ card, jobs: 1 })
+    const { dir: out } = scratch('phonoscope-pool-keep-')
+    try {
+      for (const [i, file] of FILES.entries()) {
+        const asked: string[] = []
+        const admit = (sha256: string) => (asked.push(sha256), i !== 1) // the second is "in the store already"
+        const here = await keepAndClassify(file, join(out, `here-${i}.wav`), card, model, admit)
+        const pooled = await pool.keepAndClassify(file, join(out, `pool-${i}.wav`), model, admit)
+        expect(pooled).toEqual(here)
+        expect(asked).toEqual([here.sha256, here.sha256])
+        expect(readFileSync(join(out, `pool-${i}.wav`))).toEqual(readFileSync(join(out, `here-${i}.wav`)))
+        if (i === 1) expect(pooled.result).toBeUndefined()
+        else
+          expect(pooled.result).toEqual(
+            await classifyFeatures(await recordingFeatures(file, card.frontend), card, model),
+          )
+      }
     } finally {
       await pool.close()
     }
