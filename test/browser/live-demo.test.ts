@@ -54,7 +54,14 @@ describe.skipIf(!chromiumAvailable())('live demo in Chromium against phonoscope 
     const offline = JSON.parse(phonoscope('classify', SAMPLE, '--json').stdout) as {
       verdict: ClassName
       probabilities: Record<ClassName, number>
+      model: { name: string; version: string; precision: string }
+      provider: string
     }
+    // and the header names the model that ran, as classify does: its int8 twin on this CPU where its card allows
+    const { name, version, precision } = offline.model
+    expect(await page.textContent('[data-testid=model-line]')).toBe(
+      `model ${name} ${version} · ${precision} · ${offline.provider}`,
+    )
     await expect
       .poll(() => site.locator('[data-testid=verdict-label]').textContent())
       .toContain(CLASS_LABELS[offline.verdict])
