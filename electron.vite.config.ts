@@ -23,6 +23,8 @@ export default defineConfig({
         input: {
           index: resolve(import.meta.dirname, 'src/main/index.ts'),
           'inference-host': resolve(import.meta.dirname, 'src/main/inference-host.ts'),
+          // import's decode + front end + segmentation, off the main process's thread (RecordingPool)
+          'recording-worker': resolve(import.meta.dirname, 'src/core/analysis/recording-worker.ts'),
         },
         external: ['onnxruntime-node'],
       },

@@ -67,6 +67,8 @@ async function startMainBackEnd(): Promise<BackEnd> {
   const backEnd = await startBackEnd({
     launcher: utilityProcessLauncher,
     inference: { cpuMemArena: false },
+    // imports decode and classify in a worker thread (its entry in electron.vite.config.ts), not on this one
+    recordingWorker: pathToFileURL(join(import.meta.dirname, 'recording-worker.js')),
     allowedFiles: pickedFiles,
     onRecovered: (id) => console.warn(`session ${id} was interrupted; its audio is kept`),
   })

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WindowBatch } from '../../src/core/api/inference'
 import type { ModelCard } from '../../src/core/api/model-card'
@@ -12,7 +13,7 @@ import { RecordingPool } from '../../src/core/analysis/recording-pool'
 import { loadModelCard } from '../../src/core/model/card'
 import { InputError } from '../../src/core/errors'
 import { OnnxModel } from '../../src/core/model/engine'
-import { corpus, scratch } from '../helpers/paths'
+import { corpus, REPO_ROOT, scratch } from '../helpers/paths'
 import { tinyModel } from './model-fixture'
 
 const { available, dir } = corpus()
@@ -122,6 +123,27 @@ describe.skipIf(!available)('RecordingPool', () => {
       await pool.close()
     }
   })
+})
+
+/** The worker of the app's main bundle (electron.vite.config.ts), which src/main/index.ts hands the back end. */
+const APP_WORKER = join(REPO_ROOT, 'out', 'main', 'recording-worker.js')
+
+describe.skipIf(!available)("the app bundle's recording worker", () => {
+  // built by `npm run build` (the test command builds before it tests); missing on CI, the build is broken
+  it.skipIf(!existsSync(APP_WORKER) && process.env.CI !== 'true')(
+    'runs in a pool and imports as this thread does',
+    async () => {
+      const pool = new RecordingPool({ card, jobs: 1, worker: pathToFileURL(APP_WORKER) })
+      const { dir: out } = scratch('phonoscope-app-worker-')
+      try {
+        const pooled = await pool.keepAndClassify(FILES[0]!, join(out, 'pool.wav'), model, () => true)
+        expect(pooled).toEqual(await keepAndClassify(FILES[0]!, join(out, 'here.wav'), card, model, () => true))
+        expect(pooled.result).toBeDefined()
+      } finally {
+        await pool.close()
+      }
+    },
+  )
 })
 
 describe.skipIf(!available)('runRows through the pool', () => {

@@ -85,7 +85,7 @@ describe("a site's murmur descriptors", () => {
     )
   })
 
-  it('an import classifies alike in worker threads (the CLI, the server) and on its own thread (the app)', async () => {
+  it('an import classifies alike in worker threads and on its own thread (where no worker script is found)', async () => {
     const runtime = graded(heads, 'mild')
     const [pooled, inThread] = [await imported(runtime, true), await imported(runtime, false)]
     expect(pooled.sites[0]!.descriptors).toBeDefined()

@@ -88,11 +88,14 @@ function tsxApi(): string {
 const BUNDLED_WORKER = new URL('./recording-worker.mjs', import.meta.url)
 
 /**
- * Whether a pool's workers can start here: from the TypeScript sources, or beside a bundle that has the worker
- * (the CLI's; the app's main bundle has none, and its import classifies on its own thread).
+ * Whether a pool's workers can start here: `script` (the app's main bundle names its own) where given, else from the
+ * TypeScript sources or beside a bundle that has the worker (the CLI's).
  */
-export const workersAvailable = (): boolean =>
-  import.meta.url.endsWith('.ts') || (BUNDLED_WORKER.protocol === 'file:' && existsSync(fileURLToPath(BUNDLED_WORKER)))
+export const workersAvailable = (script?: URL): boolean => {
+  const file = script ?? BUNDLED_WORKER
+  if (!script && import.meta.url.endsWith('.ts')) return true
+  return file.protocol === 'file:' && existsSync(fileURLToPath(file))
+}
 
 /**
  * Starts the worker: the bundle's recording-worker.mjs beside out/cli/main.mjs (scripts/build-cli.mjs), or, when

@@ -21,7 +21,12 @@ export const IMPORT_LIMITS: ImportLimits = {
   maxTotalBytes: 2 * 1024 ** 3,
 }
 
-export interface BackEndOptions extends ServiceOptions {
+/** How the back end's imports run: the app's main bundle names its recording worker (import.ts's workerScript). */
+export interface ComposeOptions extends ServiceOptions {
+  recordingWorker?: URL
+}
+
+export interface BackEndOptions extends ComposeOptions {
   /** the model and how to run it (default: the shipped model, the platform's provider) */
   inference?: Partial<LoadOptions>
   /** how the inference host is started (the Electron app: a utility process; default: a Node child process) */
@@ -50,7 +55,7 @@ export interface BackEnd {
 export function composeBackEnd(
   repository: SessionRepository,
   model: ModelRuntime,
-  options: ServiceOptions = {},
+  options: ComposeOptions = {},
 ): { api: BackEndApi; service: SessionService } {
   const service = new SessionService(repository, model, options)
   const produce = artefactProducers(repository, model.card)
@@ -63,7 +68,7 @@ export function composeBackEnd(
     },
     importFiles: async (files: ImportFile[]): Promise<ImportSummary> => {
       validateImport(files, IMPORT_LIMITS) // a rejection, as every failure of a call
-      return importUploads(files, repository, model)
+      return importUploads(files, repository, model, options.recordingWorker)
     },
     feedBrowserAudio: (session, samples) => service.feedBrowserAudio(session, samples),
   }
@@ -78,12 +83,13 @@ async function importUploads(
   files: ImportFile[],
   repository: SessionRepository,
   model: ModelRuntime,
+  workerScript?: URL,
 ): Promise<ImportSummary> {
   const folder = await mkdtemp(join(tmpdir(), 'phonoscope-upload-')) // mkdtemp makes it 0700
   try {
     const paths = files.map(({ name }) => join(folder, name))
     for (const [i, { bytes }] of files.entries()) await writeFile(paths[i]!, bytes, { mode: 0o600 })
-    const summary = await importPaths(paths, { repository, model: () => Promise.resolve(model) })
+    const summary = await importPaths(paths, { repository, model: () => Promise.resolve(model), workerScript })
     const uploaded = (text: string) => text.replaceAll(folder + sep, '')
     summary.failed = summary.failed.map(({ path, error }) => ({ path: uploaded(path), error: uploaded(error) }))
     return summary

@@ -25,6 +25,8 @@ export interface ImportOptions {
   onProgress?: (done: number, total: number) => void
   /** classify in a RecordingPool's worker threads (default: where their script is, workersAvailable) */
   workers?: boolean
+  /** the worker script (default: beside this module's bundle, or its source): the app's main bundle names its own */
+  workerScript?: URL
 }
 
 export type { ImportSummary } from '../api/app'
@@ -120,7 +122,8 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
     for (const [index, exam] of exams.entries()) {
       // outside the files' try: a model that does not start is no file's problem, and ends the import
       runtime ??= await options.model()
-      pool ??= (options.workers ?? workersAvailable()) ? new RecordingPool({ card: runtime.card }) : undefined
+      const workers = options.workers ?? workersAvailable(options.workerScript)
+      pool ??= workers ? new RecordingPool({ card: runtime.card, worker: options.workerScript }) : undefined
       const model = runtime
       const filing = importExam(exam.files, index, scratch, model, pool, admission, fail, advance).then(
         async (sites) => {
@@ -250,7 +253,7 @@ async function importExam(
       let admitted: string | undefined
       const admit = (sha256: string) => admission.admit(sha256) && (admitted = sha256) !== undefined
       try {
-        // in a RecordingPool's worker where one runs (the CLI, the server), else on this thread: the same result
+        // in a RecordingPool's worker where one runs (the CLI, the server, the app), else on this thread: the same result
         const kept = pool
           ? await pool.keepAndClassify(path, wav, model.inferer, admit)
           : await keepAndClassify(path, wav, model.card, model.inferer, admit)
