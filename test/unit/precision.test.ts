@@ -1,12 +1,12 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { INT8_GATE, type Int8Twin } from '../../src/core/api/model-card'
+import { INT8_GATE, twinPassesGate, type Int8Twin } from '../../src/core/api/model-card'
 import { loadModelCard, sha256File } from '../../src/core/model/card'
 import { OnnxModel } from '../../src/core/model/engine'
 import { choosePrecision } from '../../src/core/model/precision'
 import { scratch } from '../helpers/paths'
-import { tinyModel } from './model-fixture'
+import { SHIPPED_MODEL, shippedModelAvailable, tinyModel } from './model-fixture'
 import { problem } from '../helpers/errors'
 
 let tiny: string
@@ -118,5 +118,14 @@ describe('which file runs: fp32 or the int8 twin', () => {
     } finally {
       await model.release()
     }
+  })
+  it.skipIf(!shippedModelAvailable())('the shipped model names its int8 twin, with figures that pass the gate', () => {
+    const choice = choosePrecision(SHIPPED_MODEL)('cpu')
+    expect(choice.file.precision).toBe('int8')
+    expect(choice.file.card.name).toBe(`${loadModelCard(SHIPPED_MODEL).name}-int8`)
+    expect(choosePrecision(SHIPPED_MODEL)('cuda').file.path).toBe(SHIPPED_MODEL)
+    const twin = loadModelCard(SHIPPED_MODEL).int8_twin!
+    expect(twinPassesGate(twin)).toBe(true)
+    expect(twin.cv.recording_agreement).toBeGreaterThanOrEqual(INT8_GATE.min_recording_agreement)
   })
 })
