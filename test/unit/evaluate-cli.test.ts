@@ -134,7 +134,15 @@ describe('evaluate parity with the Python evaluation of the same ONNX model', ()
       )
       expect(run.status, run.stderr).toBe(0)
       const ts = JSON.parse(run.stdout)
-      const py = pythonOnnxEval(['eval', '--model', ts.model.path, '--manifest', manifest, '--root', circor]) as typeof ts
+      const py = pythonOnnxEval([
+        'eval',
+        '--model',
+        ts.model.path,
+        '--manifest',
+        manifest,
+        '--root',
+        circor,
+      ]) as typeof ts
 
       for (const key of ['n_recordings', 'n_patients', 'skipped', 'failed']) expect(ts[key], key).toBe(py[key])
       expect(ts.n_recordings).toBe(54)

@@ -5,7 +5,8 @@ import type { Samples } from './types'
 export const HEADER_BYTES = 44
 
 // WAV is little-endian, and so is every platform Node runs Phonoscope on: Int16Array's bytes are written as they are
-if (endianness() !== 'LE') throw new Error('16-bit PCM is written in the platform byte order: big-endian is unsupported')
+if (endianness() !== 'LE')
+  throw new Error('16-bit PCM is written in the platform byte order: big-endian is unsupported')
 
 /** Samples in [-1, 1] as 16-bit PCM (x 32768, rounded, clipped): the inverse of the decoders' scaling. */
 export function toPcm16(samples: Samples, out: Int16Array = new Int16Array(samples.length)): Int16Array {

@@ -59,7 +59,6 @@ export interface Bundle {
   audio: Partial<Record<SiteRecord['site'], Uint8Array>>
 }
 
-
 /**
  * The examination as a bundle artefact. With `deidentify`: no name or birth year, a pseudonym for the patient id,
  * the date shifted by a random number of whole days (the session id, which embeds it, follows), and no free text

@@ -46,7 +46,10 @@ function readTwin(model: ModelFile, twin: Int8Twin): ModelFile | undefined {
   if (!existsSync(path)) return undefined
   const file = readModelFile(path)
   if (file.sha256 !== twin.sha256 || file.precision !== 'int8') {
-    throw new InputError(path, `is not the int8 twin ${basename(model.path)}'s card names (sha256 or precision differs)`)
+    throw new InputError(
+      path,
+      `is not the int8 twin ${basename(model.path)}'s card names (sha256 or precision differs)`,
+    )
   }
   return file
 }
@@ -78,7 +81,8 @@ export function choosePrecision(
   if (request === 'fp32' || (request === 'auto' && !spec)) return fixed(model, 'fp32')
   const twin = spec && readTwin(model, spec)
   if (request === 'int8') {
-    if (!twin) throw new InputError(modelPath, spec ? `its int8 twin ${spec.file} is not installed` : 'has no int8 twin')
+    if (!twin)
+      throw new InputError(modelPath, spec ? `its int8 twin ${spec.file} is not installed` : 'has no int8 twin')
     return fixed(twin, `int8 (${evidence(spec!)})`)
   }
   const passes = twinPassesGate(spec!)

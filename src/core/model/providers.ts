@@ -146,7 +146,10 @@ export async function openSession(
   ]
   if (missing.length) {
     await opened.session.release()
-    throw new InputError(fileFor(opened.provider), `ONNX model lacks ${missing.join(', ')} (see the model card contract)`)
+    throw new InputError(
+      fileFor(opened.provider),
+      `ONNX model lacks ${missing.join(', ')} (see the model card contract)`,
+    )
   }
   return { ...opened, threads }
 }

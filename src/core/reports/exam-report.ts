@@ -93,7 +93,9 @@ function examBlock(out: PageWriter, session: SessionInfo, generated: string): vo
       ['Status', SESSION_STATUS_LABELS[session.status]],
       ['Device', session.device ?? (session.source.kind === 'file' ? 'imported recording' : session.source.kind)],
       ['Examination ID', session.id],
-      ['Model', `${model.name}${model.version ? ` ${model.version}` : ''}`],
+      // name and version apart: a long name (an int8 twin's) must never cut the version off
+      ['Model', model.name],
+      ['Model version', model.version ?? '(not filed)'],
       ['Model sha256', model.sha256.slice(0, 16)],
       ['Site rule', model.aggregation],
       ['Report made', dateTime(generated)],
