@@ -10,7 +10,7 @@ import { segmentHeartCycles } from '../../core/analysis/segmentation'
 import { circorDir } from '../../core/data'
 import { InputError } from '../../core/errors'
 import type { ModelCard } from '../../core/api/model-card'
-import { precisionOf } from '../../core/api/model-card'
+import { precisionOf, type Precision } from '../../core/api/model-card'
 import { defaultModelPath, loadModelCard } from '../../core/model/card'
 import { OnnxModel } from '../../core/model/engine'
 import { runPythonModule } from '../python'
@@ -80,13 +80,15 @@ function segmentationMs(signal: Float32Array, rate: number, repeats: number): nu
  * Median ms of session.run on one [1, 1, frames, nMels] window in this process, after 3 warm-up runs, on the very file
  * given (its own precision: never swapped for its int8 twin, since Python runs that file).
  */
-async function nodeMs(modelPath: string, threads: number, input: Float32Array, frames: number, repeats: number) {
-  const model = await OnnxModel.load({
-    modelPath,
-    provider: 'cpu',
-    threads,
-    precision: precisionOf(loadModelCard(modelPath)),
-  })
+async function nodeMs(
+  modelPath: string,
+  precision: Precision,
+  threads: number,
+  input: Float32Array,
+  frames: number,
+  repeats: number,
+) {
+  const model = await OnnxModel.load({ modelPath, provider: 'cpu', threads, precision })
   const batch = { batch: 1, frames, nMels: model.nMels, data: input }
   for (let i = 0; i < 3; i++) await model.infer(batch)
   const times: number[] = []
@@ -131,7 +133,7 @@ export function registerBenchInference(bench: Command): void {
           for (let round = 0; round < rounds; round++) {
             for (const threads of [1, 2]) {
               log(`round ${round + 1}/${rounds}, ${threads} thread(s): onnxruntime-node...`)
-              keep(`node_${threads}`, await nodeMs(modelPath, threads, data, frames, repeats))
+              keep(`node_${threads}`, await nodeMs(modelPath, precisionOf(card), threads, data, frames, repeats))
               if (!options.python) continue
               log(`round ${round + 1}/${rounds}, ${threads} thread(s): Python onnxruntime...`)
               const args = ['bench', '--model', modelPath, '--input', inputFile, '--frames', String(frames)]

@@ -122,8 +122,10 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
     for (const [index, exam] of exams.entries()) {
       // outside the files' try: a model that does not start is no file's problem, and ends the import
       runtime ??= await options.model()
-      const workers = options.workers ?? workersAvailable(options.workerScript)
-      pool ??= workers ? new RecordingPool({ card: runtime.card, worker: options.workerScript }) : undefined
+      pool ??=
+        (options.workers ?? workersAvailable(options.workerScript))
+          ? new RecordingPool({ card: runtime.card, worker: options.workerScript })
+          : undefined
       const model = runtime
       const filing = importExam(exam.files, index, scratch, model, pool, admission, fail, advance).then(
         async (sites) => {
@@ -251,7 +253,11 @@ async function importExam(
     files.map(async ({ path, site }): Promise<ImportedSite | undefined> => {
       const wav = join(scratch, `${index}-${site}.wav`)
       let admitted: string | undefined
-      const admit = (sha256: string) => admission.admit(sha256) && (admitted = sha256) !== undefined
+      const admit = (sha256: string): boolean => {
+        if (!admission.admit(sha256)) return false
+        admitted = sha256
+        return true
+      }
       try {
         // in a RecordingPool's worker where one runs (the CLI, the server, the app), else on this thread: the same result
         const kept = pool

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { CLASSES } from '../api/classes'
+import { sha256Of } from '../audio/lossless'
 import {
   AGGREGATIONS,
   DESCRIPTOR_HEADS,
@@ -27,9 +27,7 @@ export const defaultModelPath = (): string =>
 export const cardPathFor = (modelPath: string): string =>
   join(dirname(modelPath), `${basename(modelPath, '.onnx')}.json`)
 
-export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex')
-}
+export const sha256File = (path: string): string => sha256Of(readFileSync(path))
 
 const WINDOWING_RULES = {
   short_input: 'as_is',
